@@ -1,0 +1,5 @@
+// radpo's version, read once from package.json so it has one source.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+export const VERSION: string = (require('../package.json') as { version: string }).version;
