@@ -1,0 +1,157 @@
+"""`radpo export trl` judged by TRL 1.16 itself: the exported job runs a few CPU steps on a tiny model and the
+exported data, computes radpo's conservative-DPO loss, changes the weights, and its checkpoint scores the same in
+radpo as in transformers. Not a speed test."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RADPO = [("node"), os.path.join(ROOT, "bin", "radpo.js")]
+
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+PAIRS = [
+    ("What is two plus two?", "Two plus two is four.", "It is five."),
+    ("Name a colour of the sky.", "The sky is blue.", "The sky is made of cheese."),
+    ("Say hello politely.", "Hello, nice to meet you.", "Go away."),
+    ("What do cats say?", "Cats say meow.", "Cats bark loudly."),
+    ("Is water wet?", "Yes, water makes things wet.", "Water is dry sand."),
+    ("Count to three.", "One, two, three.", "Three, nine, one."),
+]
+
+
+def write_tiny_model(path, seed=0):
+    """A tiny random Llama + byte-level BPE tokenizer with a ChatML template, written by transformers."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    corpus = [" ".join(p) for p in PAIRS] * 4 + ["user assistant system"]
+    tok.train_from_iterator(corpus, trainers.BpeTrainer(
+        vocab_size=320, special_tokens=["<pad>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=None, eos_token="<|im_end|>", pad_token="<pad>")
+    fast.chat_template = CHATML
+    torch.manual_seed(seed)
+    cfg = LlamaConfig(vocab_size=fast.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
+                      tie_word_embeddings=False, pad_token_id=fast.pad_token_id, eos_token_id=fast.eos_token_id,
+                      bos_token_id=None)
+    model = LlamaForCausalLM(cfg).to(torch.float32)
+    model.save_pretrained(path, safe_serialization=True)
+    fast.save_pretrained(path)
+    return fast
+
+
+def radpo_token_logprobs(model_dir, ids):
+    """Per-token log-probs (position t scores token t+1) from radpo's engine, via the built dist/ library."""
+    script = f"""
+import {{ Model }} from '{ROOT}/dist/model/model.js';
+const m = await Model.load({json.dumps(model_dir)});
+const ids = Int32Array.from({json.dumps(ids)});
+const T = ids.length, V = m.config.vocab_size;
+const logits = await m.forward(ids, 1, T);
+const out = [];
+for (let t = 0; t + 1 < T; t++) {{
+  let mx = -Infinity; for (let v = 0; v < V; v++) mx = Math.max(mx, logits[t * V + v]);
+  let s = 0; for (let v = 0; v < V; v++) s += Math.exp(logits[t * V + v] - mx);
+  out.push(logits[t * V + ids[t + 1]] - mx - Math.log(s));
+}}
+console.log(JSON.stringify(out));
+"""
+    r = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def hf_token_logprobs(model_dir, ids):
+    from transformers import AutoModelForCausalLM
+    m = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    with torch.no_grad():
+        logits = m(torch.tensor([ids])).logits[0].double()
+    lp = torch.log_softmax(logits, -1)
+    return [lp[t, ids[t + 1]].item() for t in range(len(ids) - 1)]
+
+
+def load_weights(model_dir):
+    from safetensors.torch import load_file
+    return load_file(os.path.join(model_dir, "model.safetensors"))
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    base = tmp_path_factory.mktemp("scale_export")
+    model_dir = str(base / "tiny")
+    tok = write_tiny_model(model_dir)
+    data = base / "pairs.jsonl"
+    with open(data, "w") as f:
+        for p, c, r in PAIRS:
+            f.write(json.dumps({"prompt": [{"role": "user", "content": p}],
+                                "chosen": [{"role": "assistant", "content": c}],
+                                "rejected": [{"role": "assistant", "content": r}]}) + "\n")
+    recipe = base / "recipe.yaml"
+    recipe.write_text("\n".join([
+        f"model_name_or_path: {model_dir}", f"dataset_name: {data}", "beta: 0.5", "label_smoothing: 0.2",
+        "learning_rate: 0.01", "lr_scheduler_type: constant", "per_device_train_batch_size: 1",
+        "gradient_accumulation_steps: 1", "max_steps: 3", "logging_steps: 1", "max_length: 64", "seed: 0",
+        "save_steps: 3", "weight_decay: 0", "max_grad_norm: 1",
+    ]) + "\n")
+    job = base / "job"
+    r = subprocess.run(RADPO + ["export", "trl", "--config", str(recipe), "-o", str(job), "--copy_model",
+                                "--num_processes", "1"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr + r.stdout
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="2")
+    r = subprocess.run([sys.executable, "train.py", "--use_cpu", "true", "--bf16", "false", "--dataloader_num_workers", "0"],
+                       capture_output=True, text=True, cwd=str(job), env=env, timeout=900)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    return {"job": job, "model_dir": model_dir, "tok": tok}
+
+
+def test_trl_job_runs_and_computes_conservative_dpo(exported):
+    job = exported["job"]
+    state = json.loads((job / "output" / "checkpoint-3" / "trainer_state.json").read_text())
+    logs = [h for h in state["log_history"] if "loss" in h]
+    assert len(logs) == 3
+    for h in logs:
+        assert math.isfinite(h["loss"])
+    # Step 1: policy == reference, delta = 0, cDPO loss = ln 2 for any label_smoothing.
+    assert abs(logs[0]["loss"] - math.log(2)) < 1e-4  # transformers rounds logged losses to 4 decimals
+    # Later steps (one pair per step, so the logged margin is that pair's beta * delta = z):
+    # cDPO(z) = softplus(-z) + eps * z with eps = 0.2; plain sigmoid DPO would give softplus(-z).
+    checked = 0
+    for h in logs[1:]:
+        z = h["rewards/margins"]
+        want = math.log1p(math.exp(-z)) + 0.2 * z
+        assert abs(h["loss"] - want) < 2e-4, (h, want)  # 4-decimal rounding of the loss + float32 margins
+        if abs(z) > 5e-3:
+            assert abs(h["loss"] - math.log1p(math.exp(-z))) > 5e-4  # distinguishable from plain sigmoid DPO
+            checked += 1
+    assert checked >= 1, logs
+
+
+def test_trl_job_changes_weights_and_checkpoint_scores_same_in_radpo(exported):
+    before = load_weights(exported["model_dir"])
+    out = str(exported["job"] / "output")
+    after = load_weights(out)
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert len(changed) > 0.5 * len(before), changed
+    tok = exported["tok"]
+    text = tok.apply_chat_template([{"role": "user", "content": "What is two plus two?"},
+                                    {"role": "assistant", "content": "Two plus two is four."}], tokenize=False)
+    ids = list(tok(text)["input_ids"])
+    hf = hf_token_logprobs(out, ids)
+    rp = radpo_token_logprobs(out, ids)
+    assert len(hf) == len(rp)
+    err = max(abs(a - b) for a, b in zip(hf, rp))
+    assert err < 1e-4, err  # float32 engine vs float64 softmax over float32 torch logits

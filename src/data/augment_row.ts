@@ -1,0 +1,233 @@
+// Row-level reward augmentation (method.md §2): one scored pair -> a positive copy (goal = chosen's score)
+// and a negative copy (goal = rejected's score, chosen and rejected swapped), in the row's own layout. Not file I/O.
+
+import { RadpoError } from '../util/errors.js';
+import { InvalidRowError } from './invalid.js';
+import { getPath } from './fields.js';
+import { looksLikeHh, parseHh, splitText } from './conversation.js';
+import { goalText, rescaleGoal, type Goal, type GoalFormat } from './goal.js';
+import { readScore, toPreferencePair, type FieldMap, type SchemaName } from './schema.js';
+import type { Message, Row } from './types.js';
+
+export type Placement = 'system' | 'prompt';
+
+/** The four UltraFeedback aspects, in the order of the reference's fine_grain_score lists. */
+export const ULTRAFEEDBACK_ASPECTS = ['helpfulness', 'honesty', 'instruction_following', 'truthfulness'] as const;
+
+export interface RelabelOptions {
+  placement?: Placement;            // 'system' (default): a system goal message first; 'prompt': goal + "\n\n" before the first user turn
+  goal_template?: string;           // custom goal text (see goal.ts); default the reference text
+  attributes?: string[];            // multi-attribute goals: one line per attribute (e.g. the four UltraFeedback aspects)
+  score_scale?: [number, number];   // the scores' scale (default [1, 10])
+  goal_scale?: [number, number];    // print goals rescaled to this scale (default: no rescaling)
+  goal_decimals?: number;           // rounding of rescaled goals (default 2)
+  goal_column?: boolean;            // add a `goal` column (default true)
+  swap_scores?: boolean;            // swap *_chosen / *_rejected columns in negative copies (default true)
+  schema: SchemaName;
+  field_map?: FieldMap;
+}
+
+/** A copy's changed top-level fields. A `Prefixed` value is `[prefix, ...list]`, kept lazy so JSON is reused. */
+export interface Prefixed { prefix: Message; list: Message[] }
+export type Override = Record<string, unknown | Prefixed>;
+
+export function isPrefixed(v: unknown): v is Prefixed {
+  return v !== null && typeof v === 'object' && 'prefix' in v && 'list' in v && !Array.isArray(v);
+}
+export function materialize(v: unknown): unknown { return isPrefixed(v) ? [v.prefix, ...v.list] : v; }
+
+export interface RelabeledPair {
+  pos: Override; neg: Override;
+  goalPos: Goal; goalNeg: Goal;
+  scoreChosen: number; scoreRejected: number;
+}
+
+/** Goal of one side: the overall score, or the attribute vector (fields `<attr>_<side>`, or the reference's fine_grain_score list). */
+export function sideGoal(row: Row, side: 'chosen' | 'rejected', score: number, opts: RelabelOptions, file: string, line: number): Goal {
+  const attrs = opts.attributes;
+  if (!attrs || attrs.length === 0) return score;
+  const fm = opts.field_map ?? {};
+  const g: Record<string, number> = {};
+  for (const a of attrs) {
+    if (a === 'overall') { g[a] = score; continue; }
+    let p = fm[`${a}_${side}`] ?? `${a}_${side}`;
+    let v = getPath(row, p);
+    const idx = (ULTRAFEEDBACK_ASPECTS as readonly string[]).indexOf(a);
+    if (v === undefined && idx >= 0 && Array.isArray(row[`fine_grain_score_${side}`])) { p = `fine_grain_score_${side}.${idx}`; v = getPath(row, p); }
+    g[a] = readScore(v, p, file, line);
+  }
+  return g;
+}
+
+/** Mean of the four fine-grained ratings per side when the row carries them (reference filter), else null. */
+export function fineGrainedMeans(row: Row): [number, number] | null {
+  const c = row.avg_fine_score_chosen; const r = row.avg_fine_score_rejected;
+  if (typeof c === 'number' && typeof r === 'number') return [c, r];
+  const fc = row.fine_grain_score_chosen; const fr = row.fine_grain_score_rejected;
+  const mean = (a: unknown): number | null => (Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'number') ? (a as number[]).reduce((s, x) => s + x, 0) / a.length : null);
+  const mc = mean(fc); const mr = mean(fr);
+  return mc !== null && mr !== null ? [mc, mr] : null;
+}
+
+/** Adds the goal to one message list: merged into a leading system message, or a new one put first. */
+function withSystem(list: Message[], text: string): Message[] | Prefixed {
+  const first = list[0];
+  if (first && first.role === 'system') return [sysMessage(`${text}\n\n${first.content}`, first), ...list.slice(1)];
+  return { prefix: sysMessage(text, first), list };
+}
+
+/** A system message with its keys in the order the list's messages use (H4 data: content first, as the reference writes it). */
+function sysMessage(content: string, like: Message | undefined): Message {
+  return like && Object.keys(like)[0] === 'content' ? { content, role: 'system' } : { role: 'system', content };
+}
+
+/** Prompt placement: goal + "\n\n" in front of the first user message (first non-system message if no user turn). */
+function withPromptGoal(list: Message[], text: string): Message[] {
+  let i = list.findIndex((m) => m.role === 'user');
+  if (i < 0) i = list.findIndex((m) => m.role !== 'system');
+  if (i < 0) i = 0;
+  return list.map((m, j) => (j === i ? { ...m, content: `${text}\n\n${m.content}` } : m));
+}
+
+function hhWithPromptGoal(s: string, text: string): string {
+  const m = /^(\n\n)?Human: ?/.exec(s);
+  if (!m) return `${text}\n\n${s}`;
+  return s.slice(0, m[0].length) + `${text}\n\n` + s.slice(m[0].length);
+}
+
+function topKey(path: string | undefined, dflt: string): string { return path && !path.includes('.') ? path : dflt; }
+
+/** Swaps every top-level `<x>_chosen` / `<x>_rejected` column pair (and those inside `metadata`). */
+function swappedSides(row: Row): Override {
+  const out: Override = {};
+  for (const k of Object.keys(row)) {
+    if (!k.endsWith('_chosen')) continue;
+    const r = `${k.slice(0, -7)}_rejected`;
+    if (r in row) { out[k] = row[r]; out[r] = row[k]; }
+  }
+  const md = row.metadata;
+  if (md && typeof md === 'object' && !Array.isArray(md)) {
+    const inner = swappedSides(md as Row);
+    if (Object.keys(inner).length > 0) out.metadata = { ...(md as Row), ...inner };
+  }
+  return out;
+}
+
+export class Relabeler {
+  private readonly fmt: GoalFormat;
+  private readonly textCache = new Map<string, string>();
+  constructor(readonly opts: RelabelOptions) {
+    if (opts.goal_scale && !opts.score_scale && !opts.attributes) { /* default source scale 1-10 */ }
+    this.fmt = { template: opts.goal_template, scale: opts.goal_scale ?? opts.score_scale ?? [1, 10] };
+  }
+
+  /** The goal as printed (after rescaling). */
+  shownGoal(g: Goal): Goal {
+    return this.opts.goal_scale ? rescaleGoal(g, this.opts.score_scale ?? [1, 10], this.opts.goal_scale, this.opts.goal_decimals ?? 2) : g;
+  }
+
+  text(g: Goal): string {
+    const key = typeof g === 'number' ? String(g) : JSON.stringify(g);
+    let t = this.textCache.get(key);
+    if (t === undefined) {
+      t = goalText(g, this.fmt);
+      if (this.textCache.size > 10000) this.textCache.clear();
+      this.textCache.set(key, t);
+    }
+    return t;
+  }
+
+  /** Goal-conditions one row's prompt without swapping (evaluation split conditioned on a chosen goal). */
+  condition(row: Row, goal: Goal, file: string, line: number, swap = false): Override {
+    const o = this.opts;
+    const fm = o.field_map ?? {};
+    const text = this.text(goal);
+    const cKey = topKey(fm.chosen, 'chosen'); const rKey = topKey(fm.rejected, 'rejected'); const pKey = topKey(fm.prompt, 'prompt');
+    const c = getPath(row, fm.chosen ?? 'chosen'); const r = getPath(row, fm.rejected ?? 'rejected'); const p = getPath(row, fm.prompt ?? 'prompt');
+    const [C, R] = swap ? [r, c] : [c, r];
+    const out: Override = {};
+    const system = (o.placement ?? 'system') === 'system';
+    if (Array.isArray(C) && Array.isArray(R)) {
+      if (Array.isArray(p)) {
+        out[pKey] = system ? withSystem(p as Message[], text) : withPromptGoal(p as Message[], text);
+        out[cKey] = C; out[rKey] = R;
+      } else {
+        out[cKey] = system ? withSystem(C as Message[], text) : withPromptGoal(C as Message[], text);
+        out[rKey] = system ? withSystem(R as Message[], text) : withPromptGoal(R as Message[], text);
+      }
+    } else if (typeof C === 'string' && typeof R === 'string') {
+      if (typeof p === 'string') {
+        if (system) {
+          out[pKey] = [{ role: 'system', content: text }, { role: 'user', content: p }];
+          out[cKey] = [{ role: 'assistant', content: C }]; out[rKey] = [{ role: 'assistant', content: R }];
+        } else { out[pKey] = `${text}\n\n${p}`; out[cKey] = C; out[rKey] = R; }
+      } else if (looksLikeHh(C)) {
+        if (system) { out[cKey] = withSystem(parseHh(C), text); out[rKey] = withSystem(parseHh(R), text); } else { out[cKey] = hhWithPromptGoal(C, text); out[rKey] = hhWithPromptGoal(R, text); }
+      } else {
+        const s = splitText(C, R);
+        if (system) {
+          out[pKey] = [{ role: 'system', content: text }, { role: 'user', content: s.prompt }];
+          out[cKey] = [{ role: 'assistant', content: s.chosen }]; out[rKey] = [{ role: 'assistant', content: s.rejected }];
+        } else { out[cKey] = `${text}\n\n${C}`; out[rKey] = `${text}\n\n${R}`; }
+      }
+    } else {
+      throw new InvalidRowError('bad_value', 'chosen and rejected must both be strings or both message lists', { file, line, field: cKey, value: C });
+    }
+    if (swap && o.swap_scores !== false) Object.assign(out, swappedSides(row));
+    if (o.goal_column !== false) out.goal = goal;
+    return out;
+  }
+
+  /** Validates a row (every bad-input class) and builds both copies. */
+  relabel(row: Row, file: string, line: number): RelabeledPair {
+    const pair = toPreferencePair(row, { schema: this.opts.schema, fieldMap: this.opts.field_map, requireScores: true, file, line });
+    const sc = pair.score_chosen as number; const sr = pair.score_rejected as number;
+    const goalPos = this.shownGoal(sideGoal(row, 'chosen', sc, this.opts, file, line));
+    const goalNeg = this.shownGoal(sideGoal(row, 'rejected', sr, this.opts, file, line));
+    return { pos: this.condition(row, goalPos, file, line, false), neg: this.condition(row, goalNeg, file, line, true), goalPos, goalNeg, scoreChosen: sc, scoreRejected: sr };
+  }
+}
+
+/** Applies an override to a row: the output object of one copy. */
+export function applyOverride(row: Row, o: Override): Row {
+  const out: Row = { ...row };
+  for (const [k, v] of Object.entries(o)) out[k] = materialize(v);
+  return out;
+}
+
+/**
+ * JSON of one copy: the row's keys in order with overridden values, new keys (goal) last. `cache` holds each
+ * field's JSON for the row so the two copies share the serialisation work.
+ */
+export function overrideJson(row: Row, o: Override, cache: Map<unknown, string>): string {
+  const json = (v: unknown): string => {
+    if (isPrefixed(v)) {
+      const inner = json(v.list);
+      return inner === '[]' ? `[${JSON.stringify(v.prefix)}]` : `[${JSON.stringify(v.prefix)},${inner.slice(1)}`;
+    }
+    if (v !== null && typeof v === 'object') {
+      let s = cache.get(v);
+      if (s === undefined) { s = JSON.stringify(v); cache.set(v, s); }
+      return s;
+    }
+    return JSON.stringify(v) ?? 'null';
+  };
+  let s = '{';
+  let first = true;
+  for (const k of Object.keys(row)) {
+    const v = k in o ? o[k] : row[k];
+    if (v === undefined) continue;
+    s += `${first ? '' : ','}${JSON.stringify(k)}:${json(v)}`;
+    first = false;
+  }
+  for (const k of Object.keys(o)) {
+    if (k in row || o[k] === undefined) continue;
+    s += `${first ? '' : ','}${JSON.stringify(k)}:${json(o[k])}`;
+    first = false;
+  }
+  return `${s}}`;
+}
+
+export function assertScale(s: [number, number] | undefined, field: string): void {
+  if (s && !(s[1] > s[0])) throw new RadpoError('config', 'scale must be LO-HI with LO < HI', { field, value: s });
+}

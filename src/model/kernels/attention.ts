@@ -1,0 +1,79 @@
+// Causal self-attention with grouped-query heads, padding masks and optional sliding window, forward and backward.
+// Not the projections or RoPE: q, k, v arrive already projected and rotated, in head-major layout.
+
+import { mm } from './linear.js';
+import { assertLen, type Vec } from './types.js';
+
+/** B batch, T time, NH query heads, NKV key/value heads (NH % NKV == 0), HS head size. */
+export interface AttnShape { B: number; T: number; NH: number; NKV: number; HS: number }
+
+/**
+ * Which keys a query sees: key j is visible from query i (both sequence indices) when j <= i, the key is a real
+ * token (attentionMask [B*T], 1 = real; null = all real), and i - j < window when a window is set.
+ * A query that sees no key (left padding) gets all-zero probabilities and output.
+ */
+export interface AttnMask { attentionMask: Uint8Array | null; window: number | null }
+
+/**
+ * y [B, NH, T, HS], probs [B, NH, T, T] (saved for backward); q [B, NH, T, HS], k, v [B, NKV, T, HS].
+ * Query heads h = kv * G + g share key/value head kv (transformers' repeat_kv), so each group is one batched GEMM
+ * of [G*T, HS] x [HS, T] without copying K.
+ */
+export async function attentionForward(y: Vec, probs: Vec, q: Vec, k: Vec, v: Vec, s: AttnShape, m: AttnMask): Promise<void> {
+  const { B, T, NH, NKV, HS } = s, G = NH / NKV;
+  assertLen('attention q', q, B * NH * T * HS); assertLen('attention k', k, B * NKV * T * HS); assertLen('attention v', v, B * NKV * T * HS);
+  assertLen('attention probs', probs, B * NH * T * T); assertLen('attention y', y, B * NH * T * HS);
+  await mm(probs, q, k, G * T, T, HS, { transB: true, alpha: 1 / Math.sqrt(HS), batch: B * NKV });
+  maskedSoftmax(probs, s, m);
+  await mm(y, probs, v, G * T, HS, T, { batch: B * NKV });
+}
+
+/** In place over rows of probs [B, NH, T, T]: softmax over visible keys, zeros elsewhere. */
+export function maskedSoftmax(p: Vec, s: AttnShape, m: AttnMask): void {
+  const { B, T, NH } = s;
+  for (let b = 0; b < B; b++) {
+    const mo = b * T;
+    for (let h = 0; h < NH; h++) {
+      for (let i = 0; i < T; i++) {
+        const r = ((b * NH + h) * T + i) * T;
+        const j0 = m.window !== null ? Math.max(0, i - m.window + 1) : 0;
+        let mx = -Infinity;
+        for (let j = j0; j <= i; j++) {
+          if (m.attentionMask && m.attentionMask[mo + j] === 0) continue;
+          const v = p[r + j]!;
+          if (v > mx) mx = v;
+        }
+        if (mx === -Infinity) { p.fill(0, r, r + T); continue; }
+        let sum = 0;
+        for (let j = 0; j < T; j++) {
+          if (j < j0 || j > i || (m.attentionMask && m.attentionMask[mo + j] === 0)) { p[r + j] = 0; continue; }
+          const e = Math.exp(p[r + j]! - mx);
+          p[r + j] = e;
+          sum += e;
+        }
+        const inv = 1 / sum;
+        for (let j = j0; j <= i; j++) p[r + j]! *= inv;
+      }
+    }
+  }
+}
+
+/**
+ * dq [B, NH, T, HS], dk, dv [B, NKV, T, HS] (all overwritten); dy [B, NH, T, HS]; q, k, v, probs from forward;
+ * dprobs [B, NH, T, T] scratch. dS = P * (dP - rowsum(dP * P)); masked entries have P = 0 and get no gradient.
+ */
+export async function attentionBackward(dq: Vec, dk: Vec, dv: Vec, dprobs: Vec, dy: Vec, q: Vec, k: Vec, v: Vec, probs: Vec, s: AttnShape): Promise<void> {
+  const { B, T, NH, NKV, HS } = s, G = NH / NKV, batch = B * NKV, scale = 1 / Math.sqrt(HS);
+  await mm(dprobs, dy, v, G * T, T, HS, { transB: true, batch });
+  await mm(dv, probs, dy, T, HS, G * T, { transA: true, batch });
+  const rows = B * NH * T;
+  for (let r = 0; r < rows; r++) {
+    const o = r * T, i = r % T;
+    let dot = 0;
+    for (let j = 0; j <= i; j++) dot += dprobs[o + j]! * probs[o + j]!;
+    for (let j = 0; j <= i; j++) dprobs[o + j] = probs[o + j]! * (dprobs[o + j]! - dot);
+    for (let j = i + 1; j < T; j++) dprobs[o + j] = 0;
+  }
+  await mm(dq, dprobs, k, G * T, HS, T, { alpha: scale, batch });
+  await mm(dk, dprobs, q, T, HS, G * T, { transA: true, alpha: scale, batch });
+}

@@ -1,0 +1,64 @@
+// Rotary position embeddings as transformers applies them (rotate_half over the two halves of each head), with
+// Llama-3 frequency scaling. Not a cache: callers build cos/sin tables for the positions they need.
+
+import type { Llama3RopeScaling } from '../config.js';
+import type { Vec } from './types.js';
+
+const f32 = Math.fround;
+
+/**
+ * inv_freq [HS/2] like transformers' _compute_default_rope_parameters / _compute_llama3_parameters, rounded to
+ * float32 the way torch computes it, so angles match transformers closely.
+ */
+export function ropeInvFreq(HS: number, theta: number, scaling: Llama3RopeScaling | null): Float64Array {
+  const half = HS / 2;
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) inv[i] = f32(1 / f32(Math.pow(theta, f32((2 * i) / HS))));
+  if (!scaling) return inv;
+  const { factor, low_freq_factor: lo, high_freq_factor: hi, original_max_position_embeddings: old } = scaling;
+  const lowWavelen = old / lo, highWavelen = old / hi;
+  for (let i = 0; i < half; i++) {
+    const f = inv[i]!, wavelen = (2 * Math.PI) / f;
+    let v = wavelen > lowWavelen ? f / factor : f;
+    if (!(wavelen < highWavelen) && !(wavelen > lowWavelen)) {
+      const smooth = (old / wavelen - lo) / (hi - lo);
+      v = (1 - smooth) * (v / factor) + smooth * v;
+    }
+    inv[i] = f32(v);
+  }
+  return inv;
+}
+
+/** cos, sin [N, HS/2] for positions [N]: angle = float32(pos * inv_freq[i]). */
+export function ropeTables(cos: Vec, sin: Vec, positions: Int32Array, invFreq: Float64Array, N: number): void {
+  const half = invFreq.length;
+  for (let n = 0; n < N; n++) {
+    const p = positions[n]!;
+    for (let i = 0; i < half; i++) {
+      const a = f32(p * invFreq[i]!);
+      cos[n * half + i] = Math.cos(a);
+      sin[n * half + i] = Math.sin(a);
+    }
+  }
+}
+
+/**
+ * In place on x [B, H, T, HS] with tables [B*T, HS/2]: (x1, x2) -> (x1 c - x2 s, x2 c + x1 s).
+ * `inverse` rotates by the negative angle, which is the backward pass (the rotation is orthogonal).
+ */
+export function ropeApply(x: Vec, cos: Vec, sin: Vec, B: number, H: number, T: number, HS: number, inverse: boolean): void {
+  const half = HS / 2, sg = inverse ? -1 : 1;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      for (let t = 0; t < T; t++) {
+        const r = ((b * H + h) * T + t) * HS, tr = (b * T + t) * half;
+        for (let i = 0; i < half; i++) {
+          const c = cos[tr + i]!, s = sg * sin[tr + i]!;
+          const x1 = x[r + i]!, x2 = x[r + half + i]!;
+          x[r + i] = x1 * c - x2 * s;
+          x[r + half + i] = x2 * c + x1 * s;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,317 @@
+// The Llama-family decoder (llama, mistral, qwen2): parameters in one flat store, explicit forward and backward
+// over the kernels, load/save of Hugging Face folders. Not generation or losses: those build on forward/backward.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { configToJson, parseModelConfig, type ModelConfig } from './config.js';
+import { layerNames, paramLayout, ParamStore } from './params.js';
+import { initParams } from './init.js';
+import { loadWeights, saveSafetensors } from './safetensors.js';
+import { RadpoError } from '../util/errors.js';
+import { writeDirAtomicAsync } from '../util/atomic.js';
+import { embeddingBackward, embeddingForward } from './kernels/embedding.js';
+import { rmsnormBackward, rmsnormForward } from './kernels/rmsnorm.js';
+import { biasBackward, linearForward, mm } from './kernels/linear.js';
+import { ropeApply, ropeInvFreq, ropeTables } from './kernels/rope.js';
+import { attentionBackward, attentionForward, type AttnShape } from './kernels/attention.js';
+import { swigluBackward, swigluForward } from './kernels/swiglu.js';
+
+export interface ForwardOpts {
+  /** [B*T], 1 = real token, 0 = padding (right or left). Default: all real. */
+  attentionMask?: Uint8Array;
+  /** [B*T] rotary positions. Default: 0..T-1 in every row (as transformers without position_ids). */
+  positionIds?: Int32Array;
+  /** Keep activations for backward(). */
+  train?: boolean;
+}
+
+/** Activations of one layer kept for backward (train) or reused by every layer (inference). */
+interface LayerActs {
+  x: Float32Array;      // [N, C] layer input (residual stream)
+  ln1: Float32Array;    // [N, C]
+  rstd1: Float32Array;  // [N]
+  q: Float32Array;      // [B, NH, T, HS] after RoPE
+  k: Float32Array;      // [B, NKV, T, HS] after RoPE
+  v: Float32Array;      // [B, NKV, T, HS]
+  probs: Float32Array;  // [B, NH, T, T]
+  yt: Float32Array;     // [N, NH*HS] attention output, o_proj input
+  x2: Float32Array;     // [N, C] residual after attention
+  ln2: Float32Array;    // [N, C]
+  rstd2: Float32Array;  // [N]
+  gu: Float32Array;     // [N, 2I] gate | up
+  h: Float32Array;      // [N, I] silu(gate) * up
+}
+
+interface Acts {
+  B: number; T: number;
+  layers: LayerActs[];
+  qkv: Float32Array;    // [N, Q + 2KV] scratch
+  yh: Float32Array;     // [B, NH, T, HS] scratch
+  tmp: Float32Array;    // [N, C] scratch (o_proj / down_proj output)
+  xf: Float32Array;     // [N, C] final residual
+  lnf: Float32Array;    // [N, C]
+  rstdf: Float32Array;  // [N]
+  cos: Float32Array; sin: Float32Array; // [N, HS/2]
+}
+
+interface GradScratch {
+  B: number; T: number;
+  dres: Float32Array; dln: Float32Array;   // [N, C]
+  dh: Float32Array; dgu: Float32Array;     // [N, I], [N, 2I]
+  dyt: Float32Array; dyh: Float32Array;    // [N, Q], [B, NH, T, HS]
+  dq: Float32Array; dk: Float32Array; dv: Float32Array; // head layouts
+  dprobs: Float32Array;                     // [B, NH, T, T]
+  dqkv: Float32Array;                       // [N, Q + 2KV]
+}
+
+export class Model {
+  readonly config: ModelConfig;
+  readonly params: ParamStore;
+  grads: ParamStore | null = null;
+  private readonly invFreq: Float64Array;
+  private trainActs: Acts | null = null;
+  private evalActs: Acts | null = null;
+  private scratch: GradScratch | null = null;
+  private saved: { ids: Int32Array; B: number; T: number; acts: Acts } | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(config: ModelConfig, params?: ParamStore) {
+    this.config = config;
+    this.params = params ?? new ParamStore(paramLayout(config));
+    this.invFreq = ropeInvFreq(config.head_dim, config.rope_theta, config.rope_scaling);
+  }
+
+  /** Loads a Hugging Face folder: config.json plus model.safetensors or a sharded index. */
+  static async load(dir: string): Promise<Model> {
+    const file = path.join(dir, 'config.json');
+    let json: unknown;
+    try { json = JSON.parse(fs.readFileSync(file, 'utf8')); } catch (e) {
+      throw new RadpoError('model', `cannot read config.json: ${(e as Error).message}`, { file });
+    }
+    const model = new Model(parseModelConfig(json, file));
+    loadWeights(dir, model.params, model.config);
+    return model;
+  }
+
+  /** A fresh model with transformers' initialisation (normal(0, initializer_range) weights, unit norms). */
+  static init(config: ModelConfig, seed: number, opts: { initializerRange?: number } = {}): Model {
+    const m = new Model(config);
+    initParams(m.params, config, seed, opts.initializerRange ?? config.initializer_range);
+    return m;
+  }
+
+  /** Writes config.json + model.safetensors (+ extra files) atomically; transformers loads the folder unchanged. */
+  async save(dir: string, opts: { dtype?: 'F32' | 'BF16'; extraFiles?: Record<string, string | Uint8Array> } = {}): Promise<void> {
+    const dtype = opts.dtype ?? 'F32';
+    await writeDirAtomicAsync(dir, async (tmp) => {
+      fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(configToJson(this.config, { torchDtype: dtype === 'BF16' ? 'bfloat16' : 'float32' }), null, 2) + '\n');
+      saveSafetensors(path.join(tmp, 'model.safetensors'), this.params, dtype);
+      for (const [name, content] of Object.entries(opts.extraFiles ?? {})) {
+        if (name.includes('/') || name.includes('\\') || name === '..' || name === '.') throw new RadpoError('io', 'extra file names must be plain file names', { field: 'extraFiles', value: name });
+        fs.writeFileSync(path.join(tmp, name), content);
+      }
+    });
+  }
+
+  enableGrad(): void { if (!this.grads) this.grads = this.params.zerosLike(); }
+  zeroGrad(): void { this.grads?.data.fill(0); }
+  /** Independent copy of config and parameters (no gradients, no activations). */
+  clone(): Model { return new Model(structuredClone(this.config), this.params.clone()); }
+
+  /** ids [B*T] int32; returns logits [B*T*V] (a new array the caller owns). train=true keeps activations for backward(). */
+  forward(ids: Int32Array, B: number, T: number, opts: ForwardOpts = {}): Promise<Float32Array> {
+    return this.serial(() => this.forwardImpl(ids, B, T, opts));
+  }
+
+  /** dlogits [B*T*V] for the last train forward; accumulates (+=) parameter gradients into grads. */
+  backward(dlogits: Float32Array): Promise<void> {
+    return this.serial(() => this.backwardImpl(dlogits));
+  }
+
+  private serial<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private dims() {
+    const c = this.config;
+    return {
+      C: c.hidden_size, V: c.vocab_size, L: c.num_hidden_layers, NH: c.num_attention_heads, NKV: c.num_key_value_heads,
+      HS: c.head_dim, I: c.intermediate_size, Q: c.num_attention_heads * c.head_dim, KV: c.num_key_value_heads * c.head_dim,
+    };
+  }
+
+  private acts(B: number, T: number, train: boolean): Acts {
+    const cached = train ? this.trainActs : this.evalActs;
+    if (cached && cached.B === B && cached.T === T) return cached;
+    const { C, L, NH, NKV, HS, I, Q, KV } = this.dims(), N = B * T;
+    const f = (n: number): Float32Array => new Float32Array(n);
+    const layer = (): LayerActs => ({
+      x: f(N * C), ln1: f(N * C), rstd1: f(N), q: f(N * Q), k: f(N * KV), v: f(N * KV), probs: f(B * NH * T * T),
+      yt: f(N * Q), x2: f(N * C), ln2: f(N * C), rstd2: f(N), gu: f(N * 2 * I), h: f(N * I),
+    });
+    // Inference reuses one layer's buffers for every layer.
+    const layers = train ? Array.from({ length: L }, layer) : [layer()];
+    const a: Acts = {
+      B, T, layers, qkv: f(N * (Q + 2 * KV)), yh: f(N * Q), tmp: f(N * C), xf: f(N * C), lnf: f(N * C), rstdf: f(N),
+      cos: f(N * HS / 2), sin: f(N * HS / 2),
+    };
+    if (train) { this.trainActs = a; if (this.saved?.acts !== a) this.saved = null; } else this.evalActs = a;
+    void NKV;
+    return a;
+  }
+
+  private attnMask(l: number, mask: Uint8Array | null) { return { attentionMask: mask, window: this.config.layer_windows[l] ?? null }; }
+
+  private async forwardImpl(ids: Int32Array, B: number, T: number, opts: ForwardOpts): Promise<Float32Array> {
+    const { C, V, L, NH, NKV, HS, I, Q, KV } = this.dims(), N = B * T, p = this.params, eps = this.config.rms_norm_eps;
+    if (!(Number.isInteger(B) && Number.isInteger(T) && B > 0 && T > 0)) throw new Error(`Model.forward: bad shape B=${B} T=${T}`);
+    if (ids.length !== N) throw new Error(`Model.forward: ids has length ${ids.length}, expected B*T = ${N}`);
+    const mask = opts.attentionMask ?? null;
+    if (mask && mask.length !== N) throw new Error(`Model.forward: attentionMask has length ${mask.length}, expected ${N}`);
+    const pos = opts.positionIds ?? defaultPositions(B, T);
+    if (pos.length !== N) throw new Error(`Model.forward: positionIds has length ${pos.length}, expected ${N}`);
+    const train = opts.train === true;
+    const a = this.acts(B, T, train);
+    if (train) this.saved = null;
+    const shape: AttnShape = { B, T, NH, NKV, HS };
+    ropeTables(a.cos, a.sin, pos, this.invFreq, N);
+
+    embeddingForward(a.layers[0]!.x, ids, p.view('model.embed_tokens.weight'), N, C, V);
+    for (let l = 0; l < L; l++) {
+      const s = train ? a.layers[l]! : a.layers[0]!;
+      const n = layerNames(l);
+      rmsnormForward(s.ln1, s.rstd1, s.x, p.view(n.ln1), N, C, eps);
+      await linearForward(a.qkv, s.ln1, p.span(n.q, n.v), this.config.qkv_bias ? p.span(n.qb, n.vb) : null, N, C, Q + 2 * KV);
+      splitHeads(s.q, s.k, s.v, a.qkv, B, T, NH, NKV, HS);
+      ropeApply(s.q, a.cos, a.sin, B, NH, T, HS, false);
+      ropeApply(s.k, a.cos, a.sin, B, NKV, T, HS, false);
+      await attentionForward(a.yh, s.probs, s.q, s.k, s.v, shape, this.attnMask(l, mask));
+      mergeHeads(s.yt, a.yh, B, T, NH, HS);
+      await linearForward(a.tmp, s.yt, p.view(n.o), this.config.o_bias ? p.view(n.ob) : null, N, Q, C);
+      for (let i = 0; i < N * C; i++) s.x2[i] = s.x[i]! + a.tmp[i]!;
+      rmsnormForward(s.ln2, s.rstd2, s.x2, p.view(n.ln2), N, C, eps);
+      await linearForward(s.gu, s.ln2, p.span(n.gate, n.up), null, N, C, 2 * I);
+      swigluForward(s.h, s.gu, N, I);
+      await linearForward(a.tmp, s.h, p.view(n.down), null, N, I, C);
+      const next = l + 1 < L ? (train ? a.layers[l + 1]!.x : s.x) : a.xf;
+      for (let i = 0; i < N * C; i++) next[i] = s.x2[i]! + a.tmp[i]!;
+    }
+    rmsnormForward(a.lnf, a.rstdf, a.xf, p.view('model.norm.weight'), N, C, eps);
+    const logits = new Float32Array(N * V);
+    await linearForward(logits, a.lnf, this.lmHead(p), null, N, C, V);
+    if (train) this.saved = { ids: ids.slice(), B, T, acts: a };
+    return logits;
+  }
+
+  private lmHead(s: ParamStore): Float32Array {
+    return s.view(this.config.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+  }
+
+  private gradScratch(B: number, T: number): GradScratch {
+    if (this.scratch && this.scratch.B === B && this.scratch.T === T) return this.scratch;
+    const { C, NH, HS, I, Q, KV } = this.dims(), N = B * T;
+    const f = (n: number): Float32Array => new Float32Array(n);
+    this.scratch = {
+      B, T, dres: f(N * C), dln: f(N * C), dh: f(N * I), dgu: f(N * 2 * I), dyt: f(N * Q), dyh: f(N * Q),
+      dq: f(N * Q), dk: f(N * KV), dv: f(N * KV), dprobs: f(B * NH * T * T), dqkv: f(N * (Q + 2 * KV)),
+    };
+    void HS;
+    return this.scratch;
+  }
+
+  private async backwardImpl(dlogits: Float32Array): Promise<void> {
+    if (!this.grads) throw new Error('Model.backward: call enableGrad() first');
+    if (!this.saved) throw new Error('Model.backward: no saved activations; call forward(..., { train: true }) first');
+    const { ids, B, T, acts: a } = this.saved;
+    const { C, V, L, NH, NKV, HS, I, Q, KV } = this.dims(), N = B * T, p = this.params, g = this.grads;
+    if (dlogits.length !== N * V) throw new Error(`Model.backward: dlogits has length ${dlogits.length}, expected ${N * V}`);
+    const s = this.gradScratch(B, T);
+    const shape: AttnShape = { B, T, NH, NKV, HS };
+
+    // LM head and final norm.
+    await mm(s.dln, dlogits, this.lmHead(p), N, C, V);
+    await mm(this.lmHead(g), dlogits, a.lnf, V, C, N, { transA: true, accumulate: true });
+    rmsnormBackward(s.dres, g.view('model.norm.weight'), s.dln, a.xf, p.view('model.norm.weight'), a.rstdf, N, C, false);
+
+    for (let l = L - 1; l >= 0; l--) {
+      const x = a.layers[l]!, n = layerNames(l);
+      // MLP: x_{l+1} = x2 + down(silu(gate) * up)
+      await mm(s.dh, s.dres, p.view(n.down), N, I, C);
+      await mm(g.view(n.down), s.dres, x.h, C, I, N, { transA: true, accumulate: true });
+      swigluBackward(s.dgu, s.dh, x.gu, N, I);
+      await mm(s.dln, s.dgu, p.span(n.gate, n.up), N, C, 2 * I);
+      await mm(g.span(n.gate, n.up), s.dgu, x.ln2, 2 * I, C, N, { transA: true, accumulate: true });
+      rmsnormBackward(s.dres, g.view(n.ln2), s.dln, x.x2, p.view(n.ln2), x.rstd2, N, C, true);
+      // Attention: x2 = x + o_proj(attn(rope(q), rope(k), v))
+      await mm(s.dyt, s.dres, p.view(n.o), N, Q, C);
+      await mm(g.view(n.o), s.dres, x.yt, C, Q, N, { transA: true, accumulate: true });
+      if (this.config.o_bias) biasBackward(g.view(n.ob), s.dres, N, C);
+      splitMerged(s.dyh, s.dyt, B, T, NH, HS);
+      await attentionBackward(s.dq, s.dk, s.dv, s.dprobs, s.dyh, x.q, x.k, x.v, x.probs, shape);
+      ropeApply(s.dq, a.cos, a.sin, B, NH, T, HS, true);
+      ropeApply(s.dk, a.cos, a.sin, B, NKV, T, HS, true);
+      joinHeads(s.dqkv, s.dq, s.dk, s.dv, B, T, NH, NKV, HS);
+      if (this.config.qkv_bias) biasBackward(g.span(n.qb, n.vb), s.dqkv, N, Q + 2 * KV);
+      await mm(s.dln, s.dqkv, p.span(n.q, n.v), N, C, Q + 2 * KV);
+      await mm(g.span(n.q, n.v), s.dqkv, x.ln1, Q + 2 * KV, C, N, { transA: true, accumulate: true });
+      rmsnormBackward(s.dres, g.view(n.ln1), s.dln, x.x, p.view(n.ln1), x.rstd1, N, C, true);
+    }
+    embeddingBackward(g.view('model.embed_tokens.weight'), s.dres, ids, N, C);
+  }
+}
+
+function defaultPositions(B: number, T: number): Int32Array {
+  const pos = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = t;
+  return pos;
+}
+
+/** qkv [N, Q + 2KV] rows (b, t) -> q [B, NH, T, HS], k, v [B, NKV, T, HS]. */
+export function splitHeads(q: Float32Array, k: Float32Array, v: Float32Array, qkv: Float32Array, B: number, T: number, NH: number, NKV: number, HS: number): void {
+  const Q = NH * HS, KV = NKV * HS, W = Q + 2 * KV;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const r = (b * T + t) * W;
+      for (let h = 0; h < NH; h++) q.set(qkv.subarray(r + h * HS, r + h * HS + HS), ((b * NH + h) * T + t) * HS);
+      for (let h = 0; h < NKV; h++) {
+        const o = ((b * NKV + h) * T + t) * HS;
+        k.set(qkv.subarray(r + Q + h * HS, r + Q + h * HS + HS), o);
+        v.set(qkv.subarray(r + Q + KV + h * HS, r + Q + KV + h * HS + HS), o);
+      }
+    }
+  }
+}
+
+/** Inverse of splitHeads for gradients: dqkv [N, Q + 2KV] from dq, dk, dv. */
+function joinHeads(dqkv: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array, B: number, T: number, NH: number, NKV: number, HS: number): void {
+  const Q = NH * HS, KV = NKV * HS, W = Q + 2 * KV;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const r = (b * T + t) * W;
+      for (let h = 0; h < NH; h++) { const o = ((b * NH + h) * T + t) * HS; dqkv.set(dq.subarray(o, o + HS), r + h * HS); }
+      for (let h = 0; h < NKV; h++) {
+        const o = ((b * NKV + h) * T + t) * HS;
+        dqkv.set(dk.subarray(o, o + HS), r + Q + h * HS);
+        dqkv.set(dv.subarray(o, o + HS), r + Q + KV + h * HS);
+      }
+    }
+  }
+}
+
+/** yh [B, NH, T, HS] -> yt [N, NH*HS]. */
+export function mergeHeads(yt: Float32Array, yh: Float32Array, B: number, T: number, NH: number, HS: number): void {
+  for (let b = 0; b < B; b++) for (let h = 0; h < NH; h++) for (let t = 0; t < T; t++) {
+    const o = ((b * NH + h) * T + t) * HS;
+    yt.set(yh.subarray(o, o + HS), (b * T + t) * NH * HS + h * HS);
+  }
+}
+
+/** yt [N, NH*HS] -> yh [B, NH, T, HS]. */
+function splitMerged(yh: Float32Array, yt: Float32Array, B: number, T: number, NH: number, HS: number): void {
+  for (let b = 0; b < B; b++) for (let h = 0; h < NH; h++) for (let t = 0; t < T; t++) {
+    const r = (b * T + t) * NH * HS + h * HS;
+    yh.set(yt.subarray(r, r + HS), ((b * NH + h) * T + t) * HS);
+  }
+}

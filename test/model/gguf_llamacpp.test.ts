@@ -1,0 +1,120 @@
+// llama.cpp cross-check: node-llama-cpp (pinned 3.21.1, prebuilt CPU binary, offline) loads radpo's exported GGUF
+// and its next-token probabilities match radpo's forward pass (F32 KV cache, flash attention off).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { getLlama, LlamaLogLevel, type Llama } from 'node-llama-cpp';
+import { Model } from '../../src/model/model.js';
+import { exportGguf } from '../../src/model/gguf.js';
+import { exportGgufCommand } from '../../src/cli/commands/export_gguf.js';
+import { tinyConfig, randomParams, referenceLogits, softmax64, tinyTokenizerJson, writeTokenizerFiles } from './gguf_fixture.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'radpo-llamacpp-'));
+let llama: Llama | null = null;
+after(async () => { await llama?.dispose(); fs.rmSync(tmp, { recursive: true, force: true }); });
+
+async function llamaProbs(file: string, ids: number[], V: number): Promise<{ probs: Float64Array[]; tokenize: (s: string) => number[] }> {
+  llama ??= await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+  const ctx = await model.createContext({
+    contextSize: 64, flashAttention: false, threads: 1,
+    experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32',
+  });
+  try {
+    const seq = ctx.getSequence();
+    const res = await seq.controlledEvaluate(ids.map((t) => [t, { generateNext: { probabilities: true } }]));
+    const probs = res.map((r) => {
+      const p = new Float64Array(V);
+      for (const [tok, v] of r!.next!.probabilities!) p[tok] = v;
+      return p;
+    });
+    const toks = model.tokenize('the thin');
+    return { probs, tokenize: () => Array.from(toks) };
+  } finally { await ctx.dispose(); await model.dispose(); }
+}
+
+const ids = [72, 101, 256, 33, 258, 5, 200, 259, 10, 32, 116, 104];
+
+for (const [name, over] of [
+  ['llama (untied, GQA: Q/K permuted for llama.cpp rotary layout)', {}],
+  ['qwen2 (q/k/v bias, tied embeddings)', { model_type: 'qwen2', tie_word_embeddings: true }],
+  ['mistral (runs as the llama architecture)', { model_type: 'mistral' }],
+] as const) {
+  test(`llama.cpp next-token probabilities == radpo's: ${name}`, async () => {
+    const c = tinyConfig(over);
+    const m = new Model(c, randomParams(c, 21));
+    const dir = path.join(tmp, c.model_type);
+    writeTokenizerFiles(dir);
+    const file = path.join(tmp, `${c.model_type}.gguf`);
+    exportGguf(m, file, { tokenizerDir: dir });
+    const { probs, tokenize } = await llamaProbs(file, ids, c.vocab_size);
+    const logits = await m.forward(Int32Array.from(ids), 1, ids.length);
+    const ref = referenceLogits(c, m.params, ids);
+    const V = c.vocab_size;
+    let dRadpo = 0, dRef = 0, dLog = 0;
+    for (let t = 0; t < ids.length; t++) {
+      const pr = softmax64(logits.subarray(t * V, (t + 1) * V));
+      const pf = softmax64(ref[t]!);
+      for (let v = 0; v < V; v++) {
+        const pl = probs[t]![v]!;
+        dRadpo = Math.max(dRadpo, Math.abs(pl - pr[v]!));
+        dRef = Math.max(dRef, Math.abs(pl - pf[v]!));
+        if (pr[v]! > 1e-3) dLog = Math.max(dLog, Math.abs(Math.log(pl) - Math.log(pr[v]!)));
+      }
+    }
+    // Both sides compute in fp32 with different summation orders; observed ~1e-7 on probabilities in [0, 1].
+    assert.ok(dRadpo < 1e-5, `max |p_llama.cpp - p_radpo| = ${dRadpo}`);
+    assert.ok(dRef < 1e-5, `max |p_llama.cpp - p_fp64 reference| = ${dRef}`);
+    assert.ok(dLog < 1e-3, `max |log p_llama.cpp - log p_radpo| over p > 1e-3 = ${dLog}`); // 1e-5 / 1e-3 relative bound
+    // llama.cpp's own tokenizer reads the exported vocabulary and merges: "the thin" -> t|he|Ġt|h|in
+    assert.deepEqual(tokenize('the thin'), [116, 257, 256, 104, 259]);
+  });
+}
+
+test('a wrong RoPE layout is caught: without the Q/K permutation llama.cpp disagrees', async () => {
+  const c = tinyConfig();
+  const m = new Model(c, randomParams(c, 22));
+  const dir = path.join(tmp, 'perm');
+  writeTokenizerFiles(dir);
+  const file = path.join(tmp, 'unpermuted.gguf');
+  // Export as if it were qwen2-style (NeoX rotary, no permutation) but label it llama: probabilities must differ.
+  const params = { has: (n: string) => m.params.has(n), view: (n: string) => m.params.view(n), entry: (n: string) => m.params.entry(n) };
+  exportGguf({ config: { ...c, model_type: 'qwen2', qkv_bias: false }, params }, file, { tokenizerDir: dir, pre: 'gpt-2' });
+  const buf = fs.readFileSync(file);
+  fs.writeFileSync(file, Buffer.from(buf.toString('latin1').replaceAll('qwen2', 'llama'), 'latin1')); // same length
+  const { probs } = await llamaProbs(file, ids.slice(0, 6), c.vocab_size);
+  const logits = await m.forward(Int32Array.from(ids.slice(0, 6)), 1, 6);
+  let d = 0;
+  for (let t = 1; t < 6; t++) {
+    const pr = softmax64(logits.subarray(t * c.vocab_size, (t + 1) * c.vocab_size));
+    for (let v = 0; v < c.vocab_size; v++) d = Math.max(d, Math.abs(probs[t]![v]! - pr[v]!));
+  }
+  assert.ok(d > 1e-3, `expected a visible disagreement, got ${d}`);
+});
+
+test('radpo export gguf CLI writes a file llama.cpp loads from a saved model folder', async () => {
+  const c = tinyConfig();
+  const m = new Model(c, randomParams(c, 23));
+  const dir = path.join(tmp, 'saved');
+  await m.save(dir, { extraFiles: { 'tokenizer.json': JSON.stringify(tinyTokenizerJson()), 'tokenizer_config.json': JSON.stringify({ eos_token: '<|endoftext|>' }) } });
+  const out = path.join(tmp, 'cli.gguf');
+  const write = process.stdout.write;
+  let printed = '';
+  // Capture only the command's summary line: the test reporter also writes to stdout meanwhile.
+  process.stdout.write = ((s: string, ...rest: unknown[]) => {
+    if (typeof s === 'string' && /^wrote /.test(s)) { printed += s; return true; }
+    return (write as (...a: unknown[]) => boolean).call(process.stdout, s, ...rest);
+  }) as typeof process.stdout.write;
+  let rc: number;
+  try { rc = await exportGgufCommand.run(['--model', dir, '-o', out]); } finally { process.stdout.write = write; }
+  assert.equal(rc, 0);
+  assert.match(printed, /llama, 21 tensors/);
+  const { probs } = await llamaProbs(out, [1, 2, 3], c.vocab_size);
+  const lg = await m.forward(Int32Array.from([1, 2, 3]), 1, 3);
+  const pr = softmax64(lg.subarray(2 * c.vocab_size, 3 * c.vocab_size));
+  let d = 0;
+  for (let v = 0; v < c.vocab_size; v++) d = Math.max(d, Math.abs(probs[2]![v]! - pr[v]!));
+  assert.ok(d < 1e-5, `max |p diff| = ${d}`);
+});
