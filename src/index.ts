@@ -21,3 +21,36 @@ export { tokenizePair, checkPairRow, isConversation, type PairRow, type Tokenize
 export { buildTokenizer, writeTokenizer, CHATML_TEMPLATE, DEFAULT_SPECIAL_TOKENS, type BuildTokenizerOptions, type BuiltTokenizer } from './model/tokenizer_build.js';
 export { scoreCompletions, scoreTokenized, completionLogprobs, type LogitsModel, type CompletionScore, type ScoreOptions } from './model/logprobs.js';
 export * from './data/index.js';
+export { mapToScale, roundToStep, leastSquares, SCALE_METHODS, type ScaleMethod, type ScaleOptions, type ScaleResult } from './data/relabel_scale.js';
+export { relabelPairs, swapSides, originalScores, spearmanPresent, REORDER_MODES, type ReorderMode, type RelabelOptions as PairRelabelOptions, type RelabelSummary } from './data/relabel.js';
+export { relabelMultiRows, multiResponses, type MultiSchema, type MultiResponse, type MultiOptions, type MultiRelabelSummary } from './data/relabel_multi.js';
+export { LogpCache, scoreCached, hashModelDir, hashJson, type LogpEntry, type CachedScoreStats } from './verify/logp_cache.js';
+export { implicitRewardsFromScorers, implicitReward, cachedLogps, rowKey, type CompletionRow, type LogpScorer, type ModelScorer, type ScoringOptions, type ImplicitRewardOptions, type ImplicitRewardResult } from './verify/implicit_reward.js';
+export { goalGrid, goalPosterior, verifierScoresFromScorer, type VerifierOptions, type VerifierScore } from './verify/verifier.js';
+export { goalConditioner, type GoalConditionOptions } from './verify/goal_condition.js';
+export { implicitRewards, verifierScores, modelScorer, memoryModelKey, type ImplicitRewardsOptions, type VerifierScoresOptions, type TokenizationOptions } from './verify/model_scoring.js';
+export { relabelFile, type RelabelFileOptions, type RelabelFileResult } from './pipeline/relabel.js';
+export { scoreFile, type ScoreFileOptions, type ScoreFileResult } from './pipeline/score.js';
+export { readRelabelInput, type RelabelInput, type ReadInputOptions } from './pipeline/relabel_io.js';
+export { loadScorer, policyDefaults } from './pipeline/model_dirs.js';
+export { runIra, iraPaths, initTinyModel, type IraResult, type IraStage } from './pipeline/ira.js';
+export { IRA_OPTIONS, type IraConfig } from './pipeline/ira_options.js';
+export { RELABEL_OPTIONS, SCORE_OPTIONS, type RelabelConfig, type ScoreConfig } from './pipeline/options.js';
+export { Model, type ForwardOpts } from './model/model.js';
+export { parseModelConfig, configToJson, countParams, type ModelConfig, type ModelType, type Llama3RopeScaling } from './model/config.js';
+export { ParamStore, paramLayout, layerNames, type ParamEntry } from './model/params.js';
+export { readSafetensorsHeader, readTensorInto, loadWeights, saveSafetensors, type StHeader, type StTensorInfo } from './model/safetensors.js';
+export { matmul, matmulRef, gemmSettings, gemmStats, type MatmulOpts } from './model/gemm.js';
+export { initParams } from './model/init.js';
+export { initModelFolder, type InitResult, type InitTokenizerSpec } from './model/init_folder.js';
+export * as kernels from './model/kernels/index.js';
+export {
+  trainSft, trainDpo, SFT_OPTIONS, DPO_OPTIONS, pairLoss, rewardMetrics, LOSS_TYPES, dpoObjective, sftObjective,
+  sequenceLogps, collatePreference, collateSft, AdamW, lrMultiplier, precomputeRefLogps, listCheckpoints,
+  type SftConfig, type DpoConfig, type TrainResult, type TrainSftOptions, type TrainDpoOptions, type SftExample,
+  type TokenizedPair as TokenizedPreferencePair, type TokenizedSft, type LossType, type PairLogps, type TrainableModel,
+} from './train/index.js';
+export { LoraAdapter, LORA_TARGETS, loraScaling, peftName, type LoraConfig, type LoraTarget } from './model/lora.js';
+export { LoraModel, LORA_OPTIONS, loraConfigFrom } from './model/lora_model.js';
+export { saveAdapter, loadAdapter, mergeAdapter, readAdapterConfig, peftAdapterConfig } from './model/lora_io.js';
+export { trainLoraSft, trainLoraDpo, splitLoraKeys } from './model/lora_train.js';

@@ -103,6 +103,8 @@ def compare(hf_model, model_dir: Path, tmp: Path):
         err = np.abs(g - rgrads[name]).max() / scale
         assert err < 1e-3, f"{name}: relative gradient error {err}"
     assert set(rgrads) <= set(hgrads)
+    worst = max(np.abs(g - rgrads[n]).max() / (np.abs(g).max() + 1e-8) for n, g in hgrads.items() if n in rgrads)
+    print(f"{model_dir.name}: max |dlogp| {diff.max():.2e}, |dloss| {abs(hloss - rloss):.2e}, worst relative grad error {worst:.2e}")
     return diff.max()
 
 
@@ -133,3 +135,15 @@ def test_radpo_bf16_checkpoint(tmp_path):
     model = AutoModelForCausalLM.from_pretrained(tmp_path / "b")
     assert next(model.parameters()).dtype == torch.bfloat16
     compare(model.float(), tmp_path / "b", tmp_path)
+
+
+def test_sharded_and_f16_transformers_checkpoints(tmp_path):
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(CONFIGS["qwen2"](), attn_implementation="eager").float()
+    randomize(model, 2)
+    model.save_pretrained(tmp_path / "sharded", max_shard_size="40KB")
+    assert (tmp_path / "sharded" / "model.safetensors.index.json").exists()
+    compare(model, tmp_path / "sharded", tmp_path)
+    half = model.half()
+    half.save_pretrained(tmp_path / "f16")
+    compare(half.float(), tmp_path / "f16", tmp_path)  # radpo reads F16 exactly into fp32

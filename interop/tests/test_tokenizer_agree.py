@@ -13,7 +13,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SHARED = pathlib.Path(os.environ.get("RADPO_SHARED", ROOT.parent / "shared"))
 FIX = ROOT / "interop/fixtures/tokenizers"
 FAMILIES = ["chatml", "llama3", "mistral", "gemma"]
-SOURCES = ["model/tokenizer", "model/chat_template", "model/tokenize_pair", "model/tokenizer_build", "model/tok_bpe_train",
+SOURCES = ["model/tokenizer", "model/tok_speed", "model/chat_template", "model/tokenize_pair", "model/tokenizer_build", "model/tok_bpe_train",
            "model/logprobs", "cli/commands/logprobs", "index"]
 
 
@@ -162,3 +162,26 @@ def test_radpo_built_tokenizer_loads_in_transformers_with_identical_ids(radpo_di
     c = got["chats"][0]
     assert c["text"] == tok.apply_chat_template(real_conversations(2)[1], tokenize=False)
     assert c["ids"] == tok(c["text"], add_special_tokens=False)["input_ids"]
+
+
+def test_radpo_bpe_training_learns_the_merges_of_python_tokenizers(radpo_dist, tmp_path):
+    """Same corpus, vocabulary and min_frequency as tokenizers' BpeTrainer (ByteLevel): the learned merges must be the
+    same set (ties between equally frequent pairs may be ordered differently) and held-out token counts within 1%."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    corpus = real_texts(60)[:60]
+    with gzip.open(SHARED / "data/real/hh-rlhf/harmless-base_test.jsonl.gz", "rt") as f:
+        held_out = [json.loads(next(f))["rejected"] for _ in range(200)]
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    got = probe({"build": {"kind": "byte_bpe", "corpus": corpus, "vocabSize": 800, "out": str(tmp_path / "tok")}, "texts": held_out})
+    ours = [tuple(m) for m in json.loads((tmp_path / "tok/tokenizer.json").read_text())["model"]["merges"]]
+    py = Tokenizer(models.BPE())
+    py.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    py.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=800, special_tokens=specials, min_frequency=2, show_progress=False,
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    theirs = [tuple(m) for m in json.loads(py.to_str())["model"]["merges"]]
+    assert len(ours) == len(theirs)
+    assert len(set(ours) & set(theirs)) >= 0.99 * len(theirs)
+    n_ours = sum(len(t["ids"]) for t in got["texts"])
+    n_py = sum(len(py.encode(t).ids) for t in held_out)
+    assert abs(n_ours / n_py - 1) < 0.01, (n_ours, n_py)

@@ -12,7 +12,7 @@ from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM, MistralCo
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SHARED = pathlib.Path(os.environ.get("RADPO_SHARED", ROOT.parent / "shared"))
 FIX = ROOT / "interop/fixtures/tokenizers"
-SOURCES = ["model/tokenizer", "model/chat_template", "model/tokenize_pair", "model/logprobs", "cli/commands/logprobs", "cli/main"]
+SOURCES = ["model/tokenizer", "model/tok_speed", "model/chat_template", "model/tokenize_pair", "model/logprobs", "cli/commands/logprobs", "cli/main"]
 
 CASES = {  # model family, tokenizer fixture
     "qwen2": (Qwen2Config, Qwen2ForCausalLM, "chatml", {"tie_word_embeddings": True}),

@@ -154,7 +154,7 @@ export async function augmentFile(input: string, output: string, options: Augmen
   const onInvalid = options.onInvalid ?? stopOnInvalid;
   const out = new AtomicWriteStream(output);
   const spillPath = tempPathFor(`${output}.neg`);
-  const spill = new AtomicWriteStream(spillPath);
+  const spill = new SpillFile(spillPath);
   const progress = new Progress({ label: 'augment', unit: 'rows', enabled: options.progress });
   const shuffle = options.order === 'shuffle';
   // Shuffle mode: both copies go to the spill file; offsets (8 bytes per row) are all that stays in memory.
@@ -163,7 +163,9 @@ export async function augmentFile(input: string, output: string, options: Augmen
   const FLUSH = 1 << 20;
   let rl: Relabeler | null = null; let filter: PairFilter | null = null;
   try {
-    for await (const { row, line, file } of readRows(input, { split: options.split, onInvalid })) {
+    let readerInvalid = 0;
+    const countingOnInvalid: InvalidHandler = (e, raw) => { readerInvalid++; onInvalid(e, raw); };
+    for await (const { row, line, file } of readRows(input, { split: options.split, onInvalid: countingOnInvalid })) {
       if (!rl) {
         const schema = checkSchema(options.schema ?? detectSchema(row), file, line, row);
         rl = new Relabeler(relabelOptions(options, schema)); filter = new PairFilter(options, schema);
@@ -192,10 +194,10 @@ export async function augmentFile(input: string, output: string, options: Augmen
       if (negBuf.length > FLUSH) { spill.write(negBuf); negBuf = ''; }
       if ((f.stats.rows_in & 1023) === 0) progress.update(f.stats.rows_in);
     }
-    if (!filter) throw new RadpoError('input', 'no rows', { file: input });
+    if (!filter) throw new RadpoError('input', `no valid rows (${readerInvalid} invalid)`, { file: input });
     out.write(posBuf); posBuf = '';
     spill.write(negBuf); negBuf = '';
-    spill.commit();
+    spill.close();
     if (shuffle) {
       offsets.push(spillBytes);
       const n = offsets.length - 1;
@@ -220,13 +222,23 @@ export async function augmentFile(input: string, output: string, options: Augmen
     progress.done();
     const st = filter.stats;
     st.rows_out = st.pairs_kept * 2;
+    st.invalid += readerInvalid;
+    st.rows_in += readerInvalid;
     return st;
   } catch (e) {
-    out.abort(); spill.abort();
+    out.abort(); spill.close();
     throw e;
   } finally {
     fs.rmSync(spillPath, { force: true });
   }
+}
+
+/** A scratch file (no fsync: it never outlives the run). */
+class SpillFile {
+  private fd: number | null;
+  constructor(readonly file: string) { this.fd = fs.openSync(file, 'w'); }
+  write(s: string): void { if (this.fd !== null && s.length > 0) fs.writeSync(this.fd, s); }
+  close(): void { if (this.fd !== null) { fs.closeSync(this.fd); this.fd = null; } }
 }
 
 function appendFile(out: AtomicWriteStream, src: string): void {

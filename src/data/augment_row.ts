@@ -78,8 +78,21 @@ function withSystem(list: Message[], text: string): Message[] | Prefixed {
 
 /** A system message with its keys in the order the list's messages use (H4 data: content first, as the reference writes it). */
 function sysMessage(content: string, like: Message | undefined): Message {
-  return like && Object.keys(like)[0] === 'content' ? { content, role: 'system' } : { role: 'system', content };
+  const contentFirst = like !== undefined && Object.keys(like)[0] === 'content';
+  const cache = contentFirst ? SYS_CONTENT_FIRST : SYS_ROLE_FIRST;
+  let m = cache.get(content);
+  if (m === undefined) {
+    m = contentFirst ? { content, role: 'system' } : { role: 'system', content };
+    if (cache.size > 10000) cache.clear();
+    cache.set(content, m);
+  }
+  return m;
 }
+
+// Goal messages repeat (one per distinct goal): shared objects, so their JSON is computed once (see overrideJson).
+const SYS_CONTENT_FIRST = new Map<string, Message>();
+const SYS_ROLE_FIRST = new Map<string, Message>();
+const SHARED_JSON = new WeakMap<object, string>();
 
 /** Prompt placement: goal + "\n\n" in front of the first user message (first non-system message if no user turn). */
 function withPromptGoal(list: Message[], text: string): Message[] {
@@ -117,7 +130,6 @@ export class Relabeler {
   private readonly fmt: GoalFormat;
   private readonly textCache = new Map<string, string>();
   constructor(readonly opts: RelabelOptions) {
-    if (opts.goal_scale && !opts.score_scale && !opts.attributes) { /* default source scale 1-10 */ }
     this.fmt = { template: opts.goal_template, scale: opts.goal_scale ?? opts.score_scale ?? [1, 10] };
   }
 
@@ -180,7 +192,7 @@ export class Relabeler {
 
   /** Validates a row (every bad-input class) and builds both copies. */
   relabel(row: Row, file: string, line: number): RelabeledPair {
-    const pair = toPreferencePair(row, { schema: this.opts.schema, fieldMap: this.opts.field_map, requireScores: true, file, line });
+    const pair = toPreferencePair(row, { schema: this.opts.schema, fieldMap: this.opts.field_map, requireScores: true, extras: false, file, line });
     const sc = pair.score_chosen as number; const sr = pair.score_rejected as number;
     const goalPos = this.shownGoal(sideGoal(row, 'chosen', sc, this.opts, file, line));
     const goalNeg = this.shownGoal(sideGoal(row, 'rejected', sr, this.opts, file, line));
@@ -203,9 +215,11 @@ export function overrideJson(row: Row, o: Override, cache: Map<unknown, string>)
   const json = (v: unknown): string => {
     if (isPrefixed(v)) {
       const inner = json(v.list);
-      return inner === '[]' ? `[${JSON.stringify(v.prefix)}]` : `[${JSON.stringify(v.prefix)},${inner.slice(1)}`;
+      let p = SHARED_JSON.get(v.prefix);
+      if (p === undefined) { p = JSON.stringify(v.prefix); SHARED_JSON.set(v.prefix, p); }
+      return inner === '[]' ? `[${p}]` : `[${p},${inner.slice(1)}`;
     }
-    if (v !== null && typeof v === 'object') {
+    if ((v !== null && typeof v === 'object') || (typeof v === 'string' && v.length > 64)) {
       let s = cache.get(v);
       if (s === undefined) { s = JSON.stringify(v); cache.set(v, s); }
       return s;

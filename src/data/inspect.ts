@@ -16,7 +16,8 @@ export interface SplitReport {
   valid: number;
   invalid: Partial<Record<InvalidReason, number>>;
   first_invalid?: string;
-  scores?: { chosen: Record<string, number>; rejected: Record<string, number> } | { response: Record<string, number> };
+  /** Histograms as [score, count] pairs in ascending score order (an object would put 6.5 after 10). */
+  scores?: { chosen: [number, number][]; rejected: [number, number][] } | { response: [number, number][] };
   tie_rate?: number;
   lengths: Record<string, LengthStats>;   // characters
   columns: string[];
@@ -86,8 +87,8 @@ async function inspectSplit(file: string, split: string | undefined, schemaOpt?:
   return rep;
 }
 
-function sortHist(h: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(h).sort((a, b) => Number(a[0]) - Number(b[0])));
+function sortHist(h: Record<string, number>): [number, number][] {
+  return Object.entries(h).map(([k, n]): [number, number] => [Number(k), n]).sort((a, b) => a[0] - b[0]);
 }
 
 export interface InspectReport { file: string; container: string; splits: SplitReport[] }
@@ -113,9 +114,9 @@ export function formatInspect(r: InspectReport): string {
     if (s.tie_rate !== undefined) L.push(`  tie rate: ${(100 * s.tie_rate).toFixed(1)}%`);
     if (s.scores) {
       for (const [side, h] of Object.entries(s.scores)) {
-        const max = Math.max(...Object.values(h));
+        const max = Math.max(...h.map((x) => x[1]));
         L.push(`  score histogram (${side}):`);
-        for (const [v, n] of Object.entries(h)) L.push(`    ${v.padStart(6)} ${String(n).padStart(7)} ${bar(n, max)}`);
+        for (const [v, n] of h) L.push(`    ${String(v).padStart(6)} ${String(n).padStart(7)} ${bar(n, max)}`);
       }
     }
     if (Object.keys(s.lengths).length) {

@@ -147,7 +147,8 @@ async function* readJsonl(file: string, opts: ReadRowsOptions): AsyncGenerator<L
   let carry: Buffer | null = null;
   let line = 0;
   let bytes = 0;
-  const parseOne = (text: string, lineNo: number): LocatedRow | null => {
+  const parseOne = (text0: string, lineNo: number): LocatedRow | null => {
+    const text = lineNo === 1 && text0.charCodeAt(0) === 0xfeff ? text0.slice(1) : text0; // UTF-8 byte order mark
     if (text.length === 0 || (text.charCodeAt(text.length - 1) === 13 ? text.trim() === '' : /^\s*$/.test(text))) return null;
     let row: unknown;
     try { row = JSON.parse(text); } catch (e) {
@@ -171,7 +172,14 @@ async function* readJsonl(file: string, opts: ReadRowsOptions): AsyncGenerator<L
     }
     return parseOne(b.toString('utf8'), lineNo);
   };
-  for await (const chunk0 of stream as AsyncIterable<Buffer>) {
+  const chunks = async function* (): AsyncGenerator<Buffer> {
+    try {
+      for await (const c of stream as AsyncIterable<Buffer>) yield c;
+    } catch (e) {
+      throw new RadpoError('input', `cannot read: ${(e as Error).message}`, { file, line: line + 1 });
+    }
+  };
+  for await (const chunk0 of chunks()) {
     bytes += chunk0.length;
     const chunk: Buffer = carry ? Buffer.concat([carry, chunk0]) : chunk0;
     const lastNl = chunk.lastIndexOf(10);

@@ -4,6 +4,7 @@
 import type { PreferencePair } from './types.js';
 import { isMessageList } from './types.js';
 import { mapToScale, type ScaleMethod, type ScaleOptions } from './relabel_scale.js';
+import { spearman } from '../eval/stats.js';
 
 /**
  * What to do with a pair whose implicit reward prefers the rejected response:
@@ -123,31 +124,6 @@ export function spearmanPresent(a: readonly number[], b: readonly (number | unde
   const xs: number[] = [], ys: number[] = [];
   a.forEach((x, i) => { const y = b[i]; if (typeof y === 'number' && Number.isFinite(y)) { xs.push(x); ys.push(y); } });
   if (xs.length < 2) return null;
-  return pearson(ranks(xs), ranks(ys));
-}
-
-/** 1-based ranks, ties getting their average rank. */
-export function ranks(v: readonly number[]): number[] {
-  const order = v.map((_, i) => i).sort((i, j) => (v[i] as number) - (v[j] as number));
-  const r = new Array<number>(v.length);
-  for (let i = 0; i < order.length;) {
-    let j = i;
-    while (j + 1 < order.length && v[order[j + 1] as number] === v[order[i] as number]) j++;
-    for (let t = i; t <= j; t++) r[order[t] as number] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return r;
-}
-
-function pearson(x: readonly number[], y: readonly number[]): number | null {
-  const n = x.length;
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) { mx += x[i] as number; my += y[i] as number; }
-  mx /= n; my /= n;
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = (x[i] as number) - mx, dy = (y[i] as number) - my;
-    sxy += dx * dy; sxx += dx * dx; syy += dy * dy;
-  }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
+  const rho = spearman(xs, ys);
+  return Number.isNaN(rho) ? null : rho;
 }

@@ -1,42 +1,54 @@
-// Relabeling of multi-response rows (UltraFeedback raw: one instruction, several completions): every completion
-// gets a new overall_score, before binarization. Not the pair relabeling (relabel.ts) nor the scoring (verify/).
+// Relabeling of multi-response data before binarization: every completion of an UltraFeedback raw row, or every
+// HelpSteer2 row (one response each), gets a new score. Not the pair relabeling (relabel.ts) nor scoring (verify/).
 
 import type { Message, Row } from './types.js';
 import { mapToScale, type ScaleMethod, type ScaleOptions } from './relabel_scale.js';
 import { spearmanPresent } from './relabel.js';
 import { InvalidRowError } from './invalid.js';
 
-/** One response of a multi-response row, as scored: prompt and completion in conversational form. */
+/** Multi-response schemas relabel handles: completions inside a row, or one response per row grouped by prompt. */
+export type MultiSchema = 'ultrafeedback-raw' | 'helpsteer2';
+
+/** One response as scored: prompt as one user turn, response as one assistant turn (the binarized layout). */
 export interface MultiResponse {
   prompt: Message[];
   completion: Message[];
-  /** The judge's overall score, when present and numeric. */
+  /** The judge's score (overall_score, or the HelpSteer2 score attribute), when numeric. */
   original?: number;
 }
 
-/**
- * The responses of an UltraFeedback raw row: prompt = the instruction as one user turn (the form the
- * binarized data uses), completion = `completions[j].response` as one assistant turn.
- */
-export function ultrafeedbackResponses(row: Row, file: string, line: number): MultiResponse[] {
-  if (typeof row.instruction !== 'string') throw new InvalidRowError('missing_field', 'instruction must be a string', { file, line, field: 'instruction', value: row.instruction });
-  if (!Array.isArray(row.completions)) throw new InvalidRowError('missing_field', 'completions must be a list', { file, line, field: 'completions', value: row.completions });
-  const prompt: Message[] = [{ role: 'user', content: row.instruction }];
-  return row.completions.map((c: unknown, j: number) => {
-    const comp = c as Row | null;
-    if (comp === null || typeof comp !== 'object' || typeof comp.response !== 'string') {
-      throw new InvalidRowError('bad_value', 'completion needs a string response', { file, line, field: `completions.${j}.response`, value: comp?.response });
-    }
-    const orig = originalOf(comp);
-    const r: MultiResponse = { prompt, completion: [{ role: 'assistant', content: comp.response }] };
+/** Where each schema keeps its prompt, responses and the score that relabeling replaces. */
+export interface MultiOptions {
+  /** HelpSteer2: the attribute that holds the score (default helpfulness, as radpo augment --multi_response). */
+  score_attribute?: string;
+}
+
+/** The responses of one row, in order: UltraFeedback completions[j].response, or HelpSteer2's single response. */
+export function multiResponses(schema: MultiSchema, row: Row, file: string, line: number, opts: MultiOptions = {}): MultiResponse[] {
+  const promptField = schema === 'ultrafeedback-raw' ? 'instruction' : 'prompt';
+  const prompt = row[promptField];
+  if (typeof prompt !== 'string') throw new InvalidRowError('missing_field', `${promptField} must be a string`, { file, line, field: promptField, value: prompt });
+  const turn: Message[] = [{ role: 'user', content: prompt }];
+  const one = (response: unknown, field: string, orig: number | undefined): MultiResponse => {
+    if (typeof response !== 'string') throw new InvalidRowError('missing_field', 'response must be a string', { file, line, field, value: response });
+    const r: MultiResponse = { prompt: turn, completion: [{ role: 'assistant', content: response }] };
     if (orig !== undefined) r.original = orig;
     return r;
+  };
+  if (schema === 'helpsteer2') {
+    const attr = opts.score_attribute ?? 'helpfulness';
+    return [one(row.response, 'response', numberOf(row[`original_${attr}`], row[attr]))];
+  }
+  if (!Array.isArray(row.completions)) throw new InvalidRowError('missing_field', 'completions must be a list', { file, line, field: 'completions', value: row.completions });
+  return row.completions.map((c: unknown, j: number) => {
+    const comp = (c !== null && typeof c === 'object' ? c : {}) as Row;
+    return one(comp.response, `completions.${j}.response`, numberOf(comp.original_overall_score, comp.overall_score));
   });
 }
 
-/** An earlier relabel's original_overall_score wins over overall_score (numbers or numeric strings). */
-function originalOf(c: Row): number | undefined {
-  for (const v of [c.original_overall_score, c.overall_score]) {
+/** The first numeric value (numbers or numeric strings): an earlier relabel's original wins over the score. */
+function numberOf(...vs: unknown[]): number | undefined {
+  for (const v of vs) {
     const x = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
     if (Number.isFinite(x)) return x;
   }
@@ -52,24 +64,24 @@ export interface MultiRelabelSummary {
 }
 
 /**
- * Relabels UltraFeedback raw rows given one implicit reward per completion (row-major over rows and completions).
- * Every completion gets `implicit_reward`, `overall_score` = the mapped value and `original_overall_score` (when it
- * had one); all completions of all rows are mapped together. The rows stay raw: binarize them afterwards.
+ * Relabels multi-response rows from one implicit reward per response (row-major, as multiResponses lists them);
+ * all responses of all rows are mapped together. UltraFeedback: each completion gets `overall_score` (mapped),
+ * `implicit_reward` and `original_overall_score`. HelpSteer2: the row's score attribute becomes the mapped value,
+ * with `implicit_reward` and `original_<attribute>`. Rows stay multi-response: binarize or augment them afterwards
+ * (radpo prepare ..., radpo augment --multi_response).
  */
-export function relabelUltrafeedbackRows(rows: readonly Row[], responses: readonly MultiResponse[][], rewards: readonly number[], opts: ScaleOptions & { scale_method: ScaleMethod }): { rows: Row[]; summary: MultiRelabelSummary } {
+export function relabelMultiRows(schema: MultiSchema, rows: readonly Row[], responses: readonly MultiResponse[][], rewards: readonly number[], opts: ScaleOptions & MultiOptions & { scale_method: ScaleMethod }): { rows: Row[]; summary: MultiRelabelSummary } {
   const originals = responses.flat().map((r) => r.original);
-  if (rewards.length !== originals.length) throw new Error(`relabelUltrafeedbackRows: ${rewards.length} rewards for ${originals.length} completions`);
+  if (rewards.length !== originals.length) throw new Error(`relabelMultiRows: ${rewards.length} rewards for ${originals.length} responses`);
   const { mapped, fit } = mapToScale(rewards, opts.scale_method, { ...opts, original: originals });
+  const scored = (base: Row, key: string, k: number): Row => {
+    const next: Row = { ...base, [key]: mapped[k] as number, implicit_reward: rewards[k] as number };
+    if (originals[k] !== undefined) next[`original_${key}`] = originals[k];
+    return next;
+  };
   let k = 0;
-  const out = rows.map((row) => {
-    const completions = (row.completions as Row[]).map((c) => {
-      const next: Row = { ...c, overall_score: mapped[k] as number, implicit_reward: rewards[k] as number };
-      const o = originals[k];
-      if (o !== undefined) next.original_overall_score = o;
-      k++;
-      return next;
-    });
-    return { ...row, completions };
-  });
+  const out = rows.map((row) => schema === 'helpsteer2'
+    ? scored(row, opts.score_attribute ?? 'helpfulness', k++)
+    : { ...row, completions: (row.completions as Row[]).map((c) => scored(c, 'overall_score', k++)) });
   return { rows: out, summary: { rows: rows.length, responses: rewards.length, scale_method: opts.scale_method, fit, spearman_original: spearmanPresent(rewards, originals) } };
 }

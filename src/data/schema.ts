@@ -54,6 +54,7 @@ export interface PairOptions {
   schema: SchemaName;
   fieldMap?: FieldMap;
   requireScores?: boolean;   // augment: scores must exist and be finite
+  extras?: boolean;          // copy the row's other fields into the pair (default true)
   file: string;
   line: number;
 }
@@ -159,6 +160,6 @@ export function toPreferencePair(row: Row, opts: PairOptions): PreferencePair {
     if (typeof w !== 'number' || !Number.isFinite(w)) throw new InvalidRowError('bad_value', 'weight must be a finite number', { file, line, field: wPath, value: w });
     pair.weight = w;
   }
-  for (const [k, v] of Object.entries(row)) if (!(k in pair) && k !== cPath && k !== rPath && k !== pPath) pair[k] = v;
+  if (opts.extras !== false) for (const [k, v] of Object.entries(row)) if (!(k in pair) && k !== cPath && k !== rPath && k !== pPath) pair[k] = v;
   return pair;
 }

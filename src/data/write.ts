@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AtomicWriteStream, writeDirAtomicAsync } from '../util/atomic.js';
 import { VERSION } from '../version.js';
+import { RadpoError } from '../util/errors.js';
 import { writeParquet, type ParquetWritten } from './parquet.js';
 import type { Row } from './types.js';
 
@@ -130,6 +131,7 @@ export type OutputKind = 'jsonl' | 'json' | 'parquet' | 'folder';
 
 /** What OUTPUT's name asks for: .jsonl, .json, .parquet, anything else a dataset folder. */
 export function outputKind(target: string): OutputKind {
+  if (/\.gz$/i.test(target)) throw new RadpoError('usage', 'gzip output is not supported; write .jsonl (or .parquet, which is compressed)', { file: target });
   if (/\.(jsonl|ndjson)$/i.test(target)) return 'jsonl';
   if (/\.json$/i.test(target)) return 'json';
   if (/\.parquet$/i.test(target)) return 'parquet';

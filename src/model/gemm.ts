@@ -66,13 +66,18 @@ function sessionFor(transA: boolean, transB: boolean, alpha: number, rankA: numb
     const bytes = singleOpModel('FusedMatMul', 'com.microsoft',
       [{ name: 'A', dims: dimsA }, { name: 'B', dims: dimsB }], [{ name: 'Y', dims: dimsY }],
       [{ name: 'transA', int: +transA }, { name: 'transB', int: +transB }, { name: 'alpha', float: alpha }]);
-    s = ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: gemmSettings.threads, interOpNumThreads: 1, executionMode: 'sequential',
-      graphOptimizationLevel: 'all', enableCpuMemArena: true,
-    });
+    s = ortSession(bytes);
     sessions.set(key, s);
   }
   return s;
+}
+
+/** An ORT CPU session for a single-operator model, with the engine's thread settings. */
+export function ortSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: gemmSettings.threads, interOpNumThreads: 1, executionMode: 'sequential',
+    graphOptimizationLevel: 'all', enableCpuMemArena: true,
+  });
 }
 
 function view(buf: Float32Array, len: number): Float32Array {

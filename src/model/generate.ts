@@ -3,7 +3,7 @@
 
 import { RadpoError } from '../util/errors.js';
 import type { ChatMessage } from './chat_template.js';
-import { DecodeWorkspace, forwardCached, KvCache, type DecoderWeights } from './kv_cache.js';
+import { decodeSettings, DecodeWorkspace, forwardCached, KvCache, WasmWeights, type DecoderWeights } from './kv_cache.js';
 import { checkSampling, DEFAULT_SAMPLING, SamplerScratch, selectToken, sequenceRng, type SamplingOptions } from './sampling.js';
 import type { Tokenizer } from './tokenizer.js';
 
@@ -91,33 +91,55 @@ export async function generateIds(model: DecoderWeights, prompts: number[][], op
   const order = Array.from({ length: total }, (_, i) => i).sort((a, b) => (prompts[Math.floor(b / n)]!.length - prompts[Math.floor(a / n)]!.length) || a - b);
   const stop = new Set(o.eos_token_id ?? []);
   const ws = new DecodeWorkspace();
+  // Steps with few live rows (batch 1, or the tail of a batch) use a WebAssembly copy of the weights, made per call
+  // because the weights may have changed since the last one.
+  if (decodeSettings.wasmMaxRows > 0 && o.max_new_tokens > 1) ws.wasm = WasmWeights.build(model);
   const scratch = new SamplerScratch();
   let done = 0;
   for (let s = 0; s < total; s += o.batch_size) {
     const seqs = order.slice(s, s + o.batch_size);
-    await generateBatch(model, seqs.map((q) => prompts[Math.floor(q / n)]!), seqs, o, stop, ws, scratch, results);
+    await generateBatch(model, prompts, n, seqs, o, stop, ws, scratch, results);
     done += seqs.length;
     o.onProgress?.(done, total);
   }
   return results;
 }
 
-/** One left-padded batch: prefill, then one token per live row per step; finished rows leave the cache. */
-async function generateBatch(model: DecoderWeights, prompts: number[][], seqIds: number[], o: GenerateOptions, stop: Set<number>,
-  ws: DecodeWorkspace, scratch: SamplerScratch, results: IdsGeneration[]): Promise<void> {
-  const B = prompts.length, V = model.config.vocab_size;
-  const P = Math.max(...prompts.map((p) => p.length));
-  const rngs = seqIds.map((q) => (o.do_sample ? sequenceRng(o.seed, q) : null));
-  const outs: number[][] = prompts.map(() => []);
+/**
+ * One left-padded batch of sequences (numbered prompt * n + j): the distinct prompts are prefilled once and their
+ * cache rows copied to every sequence of that prompt; then one token per live row per step, finished rows leaving.
+ */
+async function generateBatch(model: DecoderWeights, allPrompts: number[][], n: number, seqIds: number[], o: GenerateOptions,
+  stop: Set<number>, ws: DecodeWorkspace, scratch: SamplerScratch, results: IdsGeneration[]): Promise<void> {
+  const B = seqIds.length, V = model.config.vocab_size;
   if (o.max_new_tokens === 0) { seqIds.forEach((q) => { results[q] = { tokens: [], finish_reason: 'length' }; }); return; }
-  const ids = new Int32Array(B * P);
-  const mask = new Uint8Array(B * P);
-  prompts.forEach((p, b) => {
-    const pad = P - p.length;
-    for (let t = 0; t < p.length; t++) { ids[b * P + pad + t] = p[t]!; mask[b * P + pad + t] = 1; }
+  const uniq: number[] = [];                       // prompt index of each prefill row
+  const src = seqIds.map((q) => {                  // prefill row of each sequence
+    const pi = Math.floor(q / n);
+    let u = uniq.indexOf(pi);
+    if (u < 0) { u = uniq.length; uniq.push(pi); }
+    return u;
+  });
+  const U = uniq.length;
+  const P = Math.max(...uniq.map((pi) => allPrompts[pi]!.length));
+  const ids = new Int32Array(U * P);
+  const mask = new Uint8Array(U * P);
+  uniq.forEach((pi, u) => {
+    const p = allPrompts[pi]!, pad = P - p.length;
+    for (let t = 0; t < p.length; t++) { ids[u * P + pad + t] = p[t]!; mask[u * P + pad + t] = 1; }
   });
   const cache = new KvCache(model.config, B, P + o.max_new_tokens);
-  let logits = await forwardCached(model, cache, ids, P, mask, ws);
+  cache.B = U;
+  const pre = await forwardCached(model, cache, ids, P, mask, ws);
+  // Sequences come sorted by prompt, so src[b] <= b and rows can be copied in place.
+  let logits = pre;
+  if (U < B) {
+    cache.expand(src);
+    logits = new Float32Array(B * V);
+    src.forEach((u, b) => logits.set(pre.subarray(u * V, (u + 1) * V), b * V));
+  }
+  const rngs = seqIds.map((q) => (o.do_sample ? sequenceRng(o.seed, q) : null));
+  const outs: number[][] = seqIds.map(() => []);
   let live = Array.from({ length: B }, (_, b) => b); // cache row -> batch index
   const next = new Int32Array(B);
   for (let step = 0; step < o.max_new_tokens; step++) {

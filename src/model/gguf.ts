@@ -22,7 +22,9 @@ export interface GgufTensor { name: string; shape: number[]; data: Float32Array 
 
 /** The tokenizer part of the metadata (tokenizer.ggml.*), built from tokenizer.json. */
 export interface GgufVocab {
-  tokens: string[]; tokenTypes: number[]; merges: string[];
+  /** "gpt2": byte-level BPE (merges). "llama": SentencePiece-style with <0xXX> byte fallback (scores, no merges). */
+  model: 'gpt2' | 'llama';
+  tokens: string[]; tokenTypes: number[]; merges: string[]; scores?: number[]; addSpacePrefix?: boolean;
   pre: string; bosId?: number; eosId?: number; padId?: number; addBos: boolean; chatTemplate?: string;
 }
 
@@ -224,7 +226,10 @@ export function ggufTensors(c: ModelConfig, get: HfTensorSource): GgufTensor[] {
 
 export const TokenType = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
 
-/** Builds the llama.cpp "gpt2" (byte-level BPE) vocabulary from tokenizer.json and tokenizer_config.json objects. */
+/**
+ * Builds the llama.cpp vocabulary from tokenizer.json and tokenizer_config.json objects: "gpt2" for byte-level BPE,
+ * "llama" (SentencePiece-style) for BPE with byte_fallback (radpo's char tokenizers, Llama-2 / Mistral-style files).
+ */
 export function ggufVocab(tok: any, tokCfg: any, c: ModelConfig, pre?: string): GgufVocab {
   const model = tok?.model;
   if (!model || model.type !== 'BPE' || typeof model.vocab !== 'object') {
@@ -247,6 +252,23 @@ export function ggufVocab(tok: any, tokCfg: any, c: ModelConfig, pre?: string): 
   }
   for (let i = 0; i < n; i++) if (tokens[i] === undefined) { tokens[i] = `[PAD${i}]`; types[i] = TokenType.unused; }
   const merges = ((model.merges ?? []) as (string | string[])[]).map((m) => (Array.isArray(m) ? m.join(' ') : m));
+  const spm = model.byte_fallback === true;
+  let scores: number[] | undefined;
+  let addSpacePrefix: boolean | undefined;
+  if (spm) {
+    // llama.cpp's SentencePiece tokenizer writes spaces as U+2581 and merges by score: <0xXX> tokens are bytes, a
+    // literal " " token becomes "▁", and score -id reproduces vocabulary-order (merge-order) priority.
+    const hasSpace = tokens.includes(' ');
+    if (hasSpace && tokens.includes('\u2581')) throw new RadpoError('unsupported', 'vocabulary has both " " and "\u2581" tokens; cannot map it to llama.cpp\'s SentencePiece tokenizer', { field: 'model.vocab' });
+    for (let i = 0; i < n; i++) {
+      const t = tokens[i] as string;
+      if (types[i] === TokenType.normal && /^<0x[0-9A-F]{2}>$/.test(t)) types[i] = TokenType.byte;
+      else if (types[i] === TokenType.normal && hasSpace) tokens[i] = t.replaceAll(' ', '\u2581');
+    }
+    scores = tokens.map((_, i) => (types[i] === TokenType.normal ? -i : 0));
+    const norm = JSON.stringify(tok.normalizer ?? null) + JSON.stringify(tok.pre_tokenizer ?? null);
+    addSpacePrefix = /"Prepend"|"prepend_scheme":"(first|always)"|"add_prefix_space":true/.test(norm);
+  }
   const idOf = (v: unknown): number | undefined => {
     const s = typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as any).content === 'string' ? (v as any).content : undefined;
     if (s === undefined) return undefined;
@@ -255,8 +277,8 @@ export function ggufVocab(tok: any, tokCfg: any, c: ModelConfig, pre?: string): 
   };
   const first = (v: number | number[] | null | undefined): number | undefined => (Array.isArray(v) ? v[0] : v ?? undefined);
   const vocab: GgufVocab = {
-    tokens: tokens as string[], tokenTypes: types, merges,
-    pre: pre ?? guessPreTokenizer(tok, c),
+    model: spm ? 'llama' : 'gpt2', tokens: tokens as string[], tokenTypes: types, merges: spm ? [] : merges,
+    pre: pre ?? (spm ? 'default' : guessPreTokenizer(tok, c)),
     addBos: typeof tokCfg?.add_bos_token === 'boolean' ? tokCfg.add_bos_token : postProcessorAddsBos(tok),
   };
   const bos = first(c.bos_token_id) ?? idOf(tokCfg?.bos_token);
@@ -265,19 +287,23 @@ export function ggufVocab(tok: any, tokCfg: any, c: ModelConfig, pre?: string): 
   if (bos !== undefined) vocab.bosId = bos;
   if (eos !== undefined) vocab.eosId = eos;
   if (pad !== undefined) vocab.padId = pad;
+  if (scores) vocab.scores = scores;
+  if (addSpacePrefix !== undefined) vocab.addSpacePrefix = addSpacePrefix;
   if (typeof tokCfg?.chat_template === 'string') vocab.chatTemplate = tokCfg.chat_template;
   return vocab;
 }
 
 export function ggufVocabMetadata(v: GgufVocab): GgufKv[] {
   const kv: GgufKv[] = [
-    ['tokenizer.ggml.model', str('gpt2')],
+    ['tokenizer.ggml.model', str(v.model)],
     ['tokenizer.ggml.pre', str(v.pre)],
     ['tokenizer.ggml.tokens', { type: 'arr', of: 'str', value: v.tokens }],
     ['tokenizer.ggml.token_type', { type: 'arr', of: 'i32', value: v.tokenTypes }],
-    ['tokenizer.ggml.merges', { type: 'arr', of: 'str', value: v.merges }],
-    ['tokenizer.ggml.add_bos_token', { type: 'bool', value: v.addBos }],
   ];
+  if (v.model === 'gpt2') kv.push(['tokenizer.ggml.merges', { type: 'arr', of: 'str', value: v.merges }]);
+  if (v.scores) kv.push(['tokenizer.ggml.scores', { type: 'arr', of: 'f32', value: v.scores }]);
+  if (v.addSpacePrefix !== undefined) kv.push(['tokenizer.ggml.add_space_prefix', { type: 'bool', value: v.addSpacePrefix }]);
+  kv.push(['tokenizer.ggml.add_bos_token', { type: 'bool', value: v.addBos }]);
   if (v.bosId !== undefined) kv.push(['tokenizer.ggml.bos_token_id', u32(v.bosId)]);
   if (v.eosId !== undefined) kv.push(['tokenizer.ggml.eos_token_id', u32(v.eosId)]);
   if (v.padId !== undefined) kv.push(['tokenizer.ggml.padding_token_id', u32(v.padId)]);
@@ -292,6 +318,9 @@ function guessPreTokenizer(tok: any, c: ModelConfig): string {
   if (c.model_type === 'qwen2' || text.includes("[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|\\\\p{N}|")) return 'qwen2';
   const pt = tok?.pre_tokenizer;
   if (pt?.type === 'ByteLevel' && pt.use_regex !== false) return 'gpt-2';
+  // SmolLM: single digits, then GPT-2's byte-level regex
+  const parts = pt?.type === 'Sequence' && Array.isArray(pt.pretokenizers) ? pt.pretokenizers : [];
+  if (parts.length === 2 && parts[0]?.type === 'Digits' && parts[0].individual_digits === true && parts[1]?.type === 'ByteLevel' && parts[1].use_regex !== false) return 'smollm';
   return 'default';
 }
 

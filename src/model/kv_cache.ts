@@ -33,6 +33,27 @@ export class KvCache {
     this.positions = new Int32Array(B);
   }
 
+  /**
+   * Grows the batch from the first `src` rows' worth of filled rows to src.length rows: row b becomes a copy of row
+   * src[b] (src[b] <= b), e.g. to share one prompt's prefill among its num_return_sequences completions.
+   */
+  expand(src: number[]): void {
+    if (src.length > this.mask.length / this.capacity) throw new Error(`KvCache.expand: ${src.length} rows exceed the allocation`);
+    const rowSize = this.NKV * this.capacity * this.HS;
+    for (let b = src.length - 1; b >= 0; b--) {
+      const r = src[b] as number;
+      if (r > b || r >= this.B) throw new Error(`KvCache.expand: row ${b} cannot copy row ${r}`);
+      if (r === b) continue;
+      for (let l = 0; l < this.k.length; l++) {
+        (this.k[l] as Float32Array).copyWithin(b * rowSize, r * rowSize, (r + 1) * rowSize);
+        (this.v[l] as Float32Array).copyWithin(b * rowSize, r * rowSize, (r + 1) * rowSize);
+      }
+      this.mask.copyWithin(b * this.capacity, r * this.capacity, (r + 1) * this.capacity);
+      this.positions[b] = this.positions[r] as number;
+    }
+    this.B = src.length;
+  }
+
   /** Keeps only `rows` (increasing indices), moving them to the front; the batch shrinks to rows.length. */
   keep(rows: number[]): void {
     const rowSize = this.NKV * this.capacity * this.HS;
@@ -51,6 +72,8 @@ export class KvCache {
 
 /** Scratch buffers reused across steps (grown on demand), so a decode step allocates almost nothing. */
 export class DecodeWorkspace {
+  /** Decode matrices in WebAssembly memory for small row counts (see WasmWeights), or null: ORT only. */
+  wasm: WasmWeights | null = null;
   private bufs = new Map<string, Float32Array>();
   get(name: string, n: number): Float32Array {
     let b = this.bufs.get(name);
@@ -98,12 +121,19 @@ export async function forwardCached(m: DecoderWeights, cache: KvCache, ids: Int3
   const q = ws.get('q', N * Q), kn = ws.get('kn', N * KV), vn = ws.get('vn', N * KV);
   const y = ws.get('y', N * Q), yt = ws.get('yt', N * Q), o = ws.get('o', N * C);
   const gu = ws.get('gu', N * 2 * I), act = ws.get('act', N * I);
+  // y [N, O] = x [N, I] . W^T (+ bias): the synchronous WebAssembly GEMV for a few rows, else an ORT GEMM.
+  const useWasm = ws.wasm !== null && N <= decodeSettings.wasmMaxRows;
+  const linear = async (out: Float32Array, xin: Float32Array, key: string, w: Float32Array, bias: Float32Array | null, I: number, O: number): Promise<void> => {
+    if (!useWasm) return linearForward(out, xin, w, bias, N, I, O);
+    ws.wasm!.matmul(out, xin, key, N);
+    if (bias) for (let r = 0; r < N; r++) for (let j = 0; j < O; j++) out[r * O + j]! += bias[j]!;
+  };
   embeddingForward(x, ids, p.view('model.embed_tokens.weight'), N, C, V);
   const prefill = L0 === 0;
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const n = layerNames(l);
     rmsnormForward(h, rstd, x, p.view(n.ln1), N, C, c.rms_norm_eps);
-    await linearForward(qkv, h, p.span(n.q, n.v), c.qkv_bias ? p.span(n.qb, n.vb) : null, N, C, Q + 2 * KV);
+    await linear(qkv, h, n.q, p.span(n.q, n.v), c.qkv_bias ? p.span(n.qb, n.vb) : null, C, Q + 2 * KV);
     // [B*T, Q | K | V] -> q [B, NH, T, HS], k/v [B, NKV, T, HS]
     splitHeads(q, qkv, 0, Q + 2 * KV, B, T, NH, HS);
     splitHeads(kn, qkv, Q, Q + 2 * KV, B, T, NKV, HS);
@@ -125,13 +155,13 @@ export async function forwardCached(m: DecoderWeights, cache: KvCache, ids: Int3
     } else {
       cachedAttention(y, q, cache, l, B, T, NH, L0, window);
     }
-    mergeHeads(yt, y, B, T, NH, HS);
-    await linearForward(o, yt, p.view(n.o), c.o_bias ? p.view(n.ob) : null, N, Q, C);
+    if (T > 1) mergeHeads(yt, y, B, T, NH, HS); // for T = 1, [B, NH, 1, HS] already is [B, NH*HS]
+    await linear(o, T > 1 ? yt : y, n.o, p.view(n.o), c.o_bias ? p.view(n.ob) : null, Q, C);
     for (let i = 0; i < N * C; i++) x[i]! += o[i]!;
     rmsnormForward(h, rstd, x, p.view(n.ln2), N, C, c.rms_norm_eps);
-    await linearForward(gu, h, p.span(n.gate, n.up), null, N, C, 2 * I);
+    await linear(gu, h, n.gate, p.span(n.gate, n.up), null, C, 2 * I);
     swigluForward(act, gu, N, I);
-    await linearForward(o, act, p.view(n.down), null, N, I, C);
+    await linear(o, act, n.down, p.view(n.down), null, I, C);
     for (let i = 0; i < N * C; i++) x[i]! += o[i]!;
   }
   cache.length = L0 + T;
@@ -143,7 +173,8 @@ export async function forwardCached(m: DecoderWeights, cache: KvCache, ids: Int3
   rmsnormForward(hn, rstd, last, p.view('model.norm.weight'), R, C, c.rms_norm_eps);
   const head = c.tie_word_embeddings ? p.view('model.embed_tokens.weight') : p.view('lm_head.weight');
   const logits = new Float32Array(R * V);
-  await linearForward(logits, hn, head, null, R, C, V);
+  if (useWasm && R <= decodeSettings.wasmMaxRows) ws.wasm!.matmul(logits, hn, 'head', R);
+  else await linearForward(logits, hn, head, null, R, C, V);
   return logits;
 }
 
@@ -169,44 +200,171 @@ function mergeHeads(dst: Float32Array, src: Float32Array, B: number, T: number, 
 /**
  * y [B, NH, T, HS] for queries q [B, NH, T, HS] at cache slots L0..L0+T-1 against keys/values in the cache
  * (already appended). Key j is visible from slot i when j <= i, mask[b, j] = 1 and i - j < window (if any).
- * Plain TypeScript: T is 1 per decode step, so this is O(B * NH * length * HS).
+ * Plain TypeScript, O(B * NH * length * HS) per step: each key/value row is read once per group of G query heads,
+ * and rows whose real tokens are contiguous (left padding) skip the per-key mask test.
  */
 function cachedAttention(y: Float32Array, q: Float32Array, cache: KvCache, l: number, B: number, T: number, NH: number, L0: number, window: number | null): void {
   const { NKV, HS, capacity: cap } = cache, G = NH / NKV, scale = 1 / Math.sqrt(HS);
-  const kc = cache.k[l] as Float32Array, vc = cache.v[l] as Float32Array;
-  const s = new Float64Array(L0 + T);
-  const acc = new Float64Array(HS);
+  const kc = cache.k[l] as Float32Array, vc = cache.v[l] as Float32Array, mask = cache.mask;
+  const L = L0 + T;
+  const s = new Float64Array(G * L);
+  const acc = new Float64Array(G * HS);
+  const mx = new Float64Array(G), z = new Float64Array(G);
   for (let b = 0; b < B; b++) {
     const mrow = b * cap;
-    for (let hh = 0; hh < NH; hh++) {
-      const kvo = (b * NKV + Math.floor(hh / G)) * cap * HS;
+    let first = 0;
+    while (first < L && mask[mrow + first] === 0) first++;
+    let contiguous = true;
+    for (let j = first; j < L; j++) if (mask[mrow + j] === 0) { contiguous = false; break; }
+    for (let g = 0; g < NKV; g++) {
+      const kvo = (b * NKV + g) * cap * HS;
       for (let t = 0; t < T; t++) {
-        const i = L0 + t, qo = ((b * NH + hh) * T + t) * HS;
-        const j0 = window !== null ? Math.max(0, i - window + 1) : 0;
-        let mx = -Infinity;
+        const i = L0 + t;
+        const j0 = Math.max(first, window !== null ? i - window + 1 : 0);
+        mx.fill(-Infinity);
         for (let j = j0; j <= i; j++) {
-          if (cache.mask[mrow + j] === 0) { s[j] = -Infinity; continue; }
-          let d = 0;
+          const visible = contiguous || mask[mrow + j] === 1;
           const ko = kvo + j * HS;
-          for (let e = 0; e < HS; e++) d += q[qo + e]! * kc[ko + e]!;
-          d *= scale;
-          s[j] = d;
-          if (d > mx) mx = d;
-        }
-        acc.fill(0);
-        if (mx !== -Infinity) {
-          let z = 0;
-          for (let j = j0; j <= i; j++) {
-            if (s[j] === -Infinity) continue;
-            const w = Math.exp(s[j]! - mx);
-            z += w;
-            const vo = kvo + j * HS;
-            for (let e = 0; e < HS; e++) acc[e]! += w * vc[vo + e]!;
+          for (let gh = 0; gh < G; gh++) {
+            if (!visible) { s[gh * L + j] = -Infinity; continue; }
+            const qo = ((b * NH + g * G + gh) * T + t) * HS;
+            let d = 0;
+            for (let e = 0; e < HS; e++) d += q[qo + e]! * kc[ko + e]!;
+            d *= scale;
+            s[gh * L + j] = d;
+            if (d > mx[gh]!) mx[gh] = d;
           }
-          for (let e = 0; e < HS; e++) acc[e]! /= z;
         }
-        for (let e = 0; e < HS; e++) y[qo + e] = acc[e]!;
+        acc.fill(0); z.fill(0);
+        for (let j = j0; j <= i; j++) {
+          const vo = kvo + j * HS;
+          for (let gh = 0; gh < G; gh++) {
+            const sj = s[gh * L + j]!;
+            if (sj === -Infinity) continue;
+            const w = Math.exp(sj - mx[gh]!);
+            z[gh] += w;
+            const ao = gh * HS;
+            for (let e = 0; e < HS; e++) acc[ao + e] += w * vc[vo + e]!;
+          }
+        }
+        for (let gh = 0; gh < G; gh++) {
+          const qo = ((b * NH + g * G + gh) * T + t) * HS, inv = z[gh]! > 0 ? 1 / z[gh]! : 0;
+          for (let e = 0; e < HS; e++) y[qo + e] = acc[gh * HS + e]! * inv;
+        }
       }
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Small-batch decode GEMV in WebAssembly SIMD: synchronous, so a one-token step avoids ~17 asynchronous ORT calls.
+// The weights are copied into the module's memory once per generate call.
+
+/** Rows at most for which decode matmuls use the WebAssembly GEMV (0 = always ORT). */
+export const decodeSettings = { wasmMaxRows: 4 };
+
+const uleb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
+const sleb = (n: number): number[] => { const o: number[] = []; for (;;) { const b = n & 0x7f; n >>= 7; if ((n === 0 && !(b & 0x40)) || (n === -1 && (b & 0x40))) { o.push(b); return o; } o.push(b | 0x80); } };
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const str = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s)];
+
+/** gemv(w, x, y, N, K): y[n] = sum_k w[n*K + k] * x[k] for n < N; byte pointers, K % 16 == 0. */
+function gemvModuleBytes(): Uint8Array {
+  const lg = (i: number) => [0x20, i], ls = (i: number) => [0x21, i], lt = (i: number) => [0x22, i];
+  const i32c = (v: number) => [0x41, ...sleb(v)];
+  const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
+  const load = (off: number) => simd(0x00, 4, ...uleb(off)); // v128.load align=16 offset
+  const add4 = simd(0xe4), mul4 = simd(0xe6), lane = (i: number) => simd(0x1f, i);
+  const acc = (a: number, off: number) => [...lg(a), ...lg(0), ...lg(6), 0x6a, ...load(off), ...lg(1), ...lg(6), 0x6a, ...load(off), ...mul4, ...add4, ...ls(a)];
+  const zero = simd(0x0c, ...new Array(16).fill(0));
+  const code = [
+    ...lg(4), ...i32c(2), 0x74, ...ls(7),                         // kb = K * 4
+    ...i32c(0), ...ls(5),                                          // n = 0
+    0x02, 0x40, 0x03, 0x40,                                        // block, loop rows
+    ...lg(5), ...lg(3), 0x4f, 0x0d, 1,                             // if n >= N break
+    ...zero, ...ls(9), ...zero, ...ls(10), ...zero, ...ls(11), ...zero, ...ls(12),
+    ...i32c(0), ...ls(6),                                          // k = 0 (bytes)
+    0x03, 0x40,                                                    // loop k
+    ...acc(9, 0), ...acc(10, 16), ...acc(11, 32), ...acc(12, 48),
+    ...lg(6), ...i32c(64), 0x6a, ...lt(6), ...lg(7), 0x49, 0x0d, 0, // k += 64; if k < kb continue
+    0x0b,                                                          // end loop k
+    ...lg(9), ...lg(10), ...add4, ...lg(11), ...lg(12), ...add4, ...add4, ...ls(9),
+    ...lg(2), ...lg(5), ...i32c(2), 0x74, 0x6a,                    // &y[n]
+    ...lg(9), ...lane(0), ...lg(9), ...lane(1), 0x92, ...lg(9), ...lane(2), 0x92, ...lg(9), ...lane(3), 0x92,
+    0x38, 2, 0,                                                    // f32.store
+    ...lg(0), ...lg(7), 0x6a, ...ls(0),                            // w += kb
+    ...lg(5), ...i32c(1), 0x6a, ...ls(5),                          // n++
+    0x0c, 0,                                                       // continue rows
+    0x0b, 0x0b, 0x0b,                                              // end loop, end block, end func
+  ];
+  const locals = [2, 4, 0x7f, 4, 0x7b];                            // 4 x i32 (n, k, kb, unused), 4 x v128
+  const body = [...locals, ...code];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, 0x60, 5, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
+    ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1]),
+    ...section(3, [1, 0]),
+    ...section(7, [1, ...str('gemv'), 0x00, 0]),
+    ...section(10, [1, ...uleb(body.length), ...body]),
+  ]);
+}
+
+/** The slice of the WebAssembly API used here (not in this project's TypeScript libs). */
+interface WasmApi {
+  Memory: new (d: { initial: number }) => { buffer: ArrayBuffer };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
+}
+const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+let gemvModule: object | null = null;
+
+/** The decode matrices of a model in WebAssembly memory, with x / y scratch for up to decodeSettings.wasmMaxRows rows. */
+export class WasmWeights {
+  private readonly f32: Float32Array;
+  private readonly gemv: (w: number, x: number, y: number, N: number, K: number) => void;
+  private readonly offsets = new Map<string, { off: number; N: number; K: number }>();
+  private readonly xOff: number;
+  private readonly yOff: number;
+
+  private constructor(mats: [string, Float32Array, number, number][], rows: number) {
+    let bytes = 0;
+    for (const [key, , N, K] of mats) { this.offsets.set(key, { off: bytes, N, K }); bytes += N * K * 4; }
+    const maxK = Math.max(...mats.map((m) => m[3])), maxN = Math.max(...mats.map((m) => m[2]));
+    this.xOff = bytes; bytes += rows * maxK * 4;
+    this.yOff = bytes; bytes += rows * maxN * 4;
+    const mem = new WA!.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
+    gemvModule ??= new WA!.Module(gemvModuleBytes());
+    const inst = new WA!.Instance(gemvModule, { env: { mem } });
+    this.gemv = inst.exports.gemv as (w: number, x: number, y: number, N: number, K: number) => void;
+    this.f32 = new Float32Array(mem.buffer);
+    for (const [key, data] of mats) this.f32.set(data, this.offsets.get(key)!.off / 4);
+  }
+
+  /** A copy of the model's matrices, or null when a dimension is not a multiple of 16 or the model is too large. */
+  static build(m: DecoderWeights, rows = decodeSettings.wasmMaxRows): WasmWeights | null {
+    if (rows <= 0 || !WA) return null;
+    const c = m.config, p = m.params;
+    const Q = c.num_attention_heads * c.head_dim, KV = c.num_key_value_heads * c.head_dim;
+    if ([c.hidden_size, Q, c.intermediate_size].some((k) => k % 16 !== 0)) return null;
+    if (p.size * 4 > 2 ** 31) return null; // keep well inside wasm32's 4 GiB
+    const mats: [string, Float32Array, number, number][] = [];
+    for (let l = 0; l < c.num_hidden_layers; l++) {
+      const n = layerNames(l);
+      mats.push([n.q, p.span(n.q, n.v), Q + 2 * KV, c.hidden_size], [n.o, p.view(n.o), c.hidden_size, Q],
+        [n.gate, p.span(n.gate, n.up), 2 * c.intermediate_size, c.hidden_size], [n.down, p.view(n.down), c.hidden_size, c.intermediate_size]);
+    }
+    mats.push(['head', c.tie_word_embeddings ? p.view('model.embed_tokens.weight') : p.view('lm_head.weight'), c.vocab_size, c.hidden_size]);
+    try { return new WasmWeights(mats, rows); } catch { return null; } // no SIMD or no memory: ORT only
+  }
+
+  has(key: string): boolean { return this.offsets.has(key); }
+
+  /** out [M, N] = x [M, K] . W^T for the matrix stored under `key`. */
+  matmul(out: Float32Array, x: Float32Array, key: string, M: number): void {
+    const e = this.offsets.get(key)!;
+    const { N, K } = e;
+    this.f32.set(x.subarray(0, M * K), this.xOff / 4);
+    for (let r = 0; r < M; r++) this.gemv(e.off, this.xOff + r * K * 4, this.yOff + r * N * 4, N, K);
+    out.set(this.f32.subarray(this.yOff / 4, this.yOff / 4 + M * N));
   }
 }

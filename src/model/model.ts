@@ -14,7 +14,8 @@ import { rmsnormBackward, rmsnormForward } from './kernels/rmsnorm.js';
 import { biasBackward, linearForward, mm } from './kernels/linear.js';
 import { ropeApply, ropeInvFreq, ropeTables } from './kernels/rope.js';
 import { attentionBackward, attentionForward, type AttnShape } from './kernels/attention.js';
-import { swigluBackward, swigluForward } from './kernels/swiglu.js';
+import { swigluBackwardFromSigmoid, swigluFromSigmoid } from './kernels/swiglu.js';
+import { ortSigmoid } from './kernels/ort_ops.js';
 
 export interface ForwardOpts {
   /** [B*T], 1 = real token, 0 = padding (right or left). Default: all real. */
@@ -23,6 +24,20 @@ export interface ForwardOpts {
   positionIds?: Int32Array;
   /** Keep activations for backward(). */
   train?: boolean;
+}
+
+/** Projection groups of a layer as the engine computes them (fused GEMMs): [q|k|v], o, [gate|up], down. */
+export type ProjGroup = 'qkv' | 'o' | 'gate_up' | 'down';
+
+/**
+ * A low-rank path around the projections (LoRA, src/model/lora.ts). forward: out [N, M] += adapter(x [N, K]) right
+ * after the group's base GEMM. backward: dx [N, K] += adapter input-gradient of dout [N, M], adapter grads +=.
+ * freezeBase: backward computes no gradients of the model's own parameters (grads may be null then).
+ */
+export interface ProjectionAdapter {
+  readonly freezeBase: boolean;
+  forward(layer: number, group: ProjGroup, out: Float32Array, x: Float32Array, N: number, train: boolean): Promise<void>;
+  backward(layer: number, group: ProjGroup, dx: Float32Array, dout: Float32Array, x: Float32Array, N: number): Promise<void>;
 }
 
 /** Activations of one layer kept for backward (train) or reused by every layer (inference). */
@@ -39,6 +54,7 @@ interface LayerActs {
   ln2: Float32Array;    // [N, C]
   rstd2: Float32Array;  // [N]
   gu: Float32Array;     // [N, 2I] gate | up
+  sg: Float32Array;     // [N, 2I] sigmoid(gu) (ORT), reused by backward
   h: Float32Array;      // [N, I] silu(gate) * up
 }
 
@@ -47,6 +63,7 @@ interface Acts {
   layers: LayerActs[];
   qkv: Float32Array;    // [N, Q + 2KV] scratch
   yh: Float32Array;     // [B, NH, T, HS] scratch
+  scores: Float32Array; // [B, NH, T, T] scratch (pre-softmax)
   tmp: Float32Array;    // [N, C] scratch (o_proj / down_proj output)
   xf: Float32Array;     // [N, C] final residual
   lnf: Float32Array;    // [N, C]
@@ -68,6 +85,8 @@ export class Model {
   readonly config: ModelConfig;
   readonly params: ParamStore;
   grads: ParamStore | null = null;
+  /** Low-rank adapter hook (LoRA); null = the plain model. */
+  adapter: ProjectionAdapter | null = null;
   private readonly invFreq: Float64Array;
   private trainActs: Acts | null = null;
   private evalActs: Acts | null = null;
@@ -145,20 +164,19 @@ export class Model {
   private acts(B: number, T: number, train: boolean): Acts {
     const cached = train ? this.trainActs : this.evalActs;
     if (cached && cached.B === B && cached.T === T) return cached;
-    const { C, L, NH, NKV, HS, I, Q, KV } = this.dims(), N = B * T;
+    const { C, L, NH, HS, I, Q, KV } = this.dims(), N = B * T;
     const f = (n: number): Float32Array => new Float32Array(n);
     const layer = (): LayerActs => ({
       x: f(N * C), ln1: f(N * C), rstd1: f(N), q: f(N * Q), k: f(N * KV), v: f(N * KV), probs: f(B * NH * T * T),
-      yt: f(N * Q), x2: f(N * C), ln2: f(N * C), rstd2: f(N), gu: f(N * 2 * I), h: f(N * I),
+      yt: f(N * Q), x2: f(N * C), ln2: f(N * C), rstd2: f(N), gu: f(N * 2 * I), sg: f(N * 2 * I), h: f(N * I),
     });
     // Inference reuses one layer's buffers for every layer.
     const layers = train ? Array.from({ length: L }, layer) : [layer()];
     const a: Acts = {
-      B, T, layers, qkv: f(N * (Q + 2 * KV)), yh: f(N * Q), tmp: f(N * C), xf: f(N * C), lnf: f(N * C), rstdf: f(N),
+      B, T, layers, qkv: f(N * (Q + 2 * KV)), yh: f(N * Q), scores: f(B * NH * T * T), tmp: f(N * C), xf: f(N * C), lnf: f(N * C), rstdf: f(N),
       cos: f(N * HS / 2), sin: f(N * HS / 2),
     };
     if (train) { this.trainActs = a; if (this.saved?.acts !== a) this.saved = null; } else this.evalActs = a;
-    void NKV;
     return a;
   }
 
@@ -184,19 +202,24 @@ export class Model {
       const n = layerNames(l);
       rmsnormForward(s.ln1, s.rstd1, s.x, p.view(n.ln1), N, C, eps);
       await linearForward(a.qkv, s.ln1, p.span(n.q, n.v), this.config.qkv_bias ? p.span(n.qb, n.vb) : null, N, C, Q + 2 * KV);
+      if (this.adapter) await this.adapter.forward(l, 'qkv', a.qkv, s.ln1, N, train);
       splitHeads(s.q, s.k, s.v, a.qkv, B, T, NH, NKV, HS);
       ropeApply(s.q, a.cos, a.sin, B, NH, T, HS, false);
       ropeApply(s.k, a.cos, a.sin, B, NKV, T, HS, false);
-      await attentionForward(a.yh, s.probs, s.q, s.k, s.v, shape, this.attnMask(l, mask));
+      await attentionForward(a.yh, s.probs, s.q, s.k, s.v, shape, this.attnMask(l, mask), a.scores);
       mergeHeads(s.yt, a.yh, B, T, NH, HS);
       await linearForward(a.tmp, s.yt, p.view(n.o), this.config.o_bias ? p.view(n.ob) : null, N, Q, C);
-      for (let i = 0; i < N * C; i++) s.x2[i] = s.x[i]! + a.tmp[i]!;
+      if (this.adapter) await this.adapter.forward(l, 'o', a.tmp, s.yt, N, train);
+      addInto(s.x2, s.x, a.tmp, N * C);
       rmsnormForward(s.ln2, s.rstd2, s.x2, p.view(n.ln2), N, C, eps);
       await linearForward(s.gu, s.ln2, p.span(n.gate, n.up), null, N, C, 2 * I);
-      swigluForward(s.h, s.gu, N, I);
+      if (this.adapter) await this.adapter.forward(l, 'gate_up', s.gu, s.ln2, N, train);
+      await ortSigmoid(s.sg, s.gu, N * 2 * I);
+      swigluFromSigmoid(s.h, s.gu, s.sg, N, I);
       await linearForward(a.tmp, s.h, p.view(n.down), null, N, I, C);
+      if (this.adapter) await this.adapter.forward(l, 'down', a.tmp, s.h, N, train);
       const next = l + 1 < L ? (train ? a.layers[l + 1]!.x : s.x) : a.xf;
-      for (let i = 0; i < N * C; i++) next[i] = s.x2[i]! + a.tmp[i]!;
+      addInto(next, s.x2, a.tmp, N * C);
     }
     rmsnormForward(a.lnf, a.rstdf, a.xf, p.view('model.norm.weight'), N, C, eps);
     const logits = new Float32Array(N * V);
@@ -211,55 +234,66 @@ export class Model {
 
   private gradScratch(B: number, T: number): GradScratch {
     if (this.scratch && this.scratch.B === B && this.scratch.T === T) return this.scratch;
-    const { C, NH, HS, I, Q, KV } = this.dims(), N = B * T;
+    const { C, NH, I, Q, KV } = this.dims(), N = B * T;
     const f = (n: number): Float32Array => new Float32Array(n);
     this.scratch = {
       B, T, dres: f(N * C), dln: f(N * C), dh: f(N * I), dgu: f(N * 2 * I), dyt: f(N * Q), dyh: f(N * Q),
       dq: f(N * Q), dk: f(N * KV), dv: f(N * KV), dprobs: f(B * NH * T * T), dqkv: f(N * (Q + 2 * KV)),
     };
-    void HS;
     return this.scratch;
   }
 
   private async backwardImpl(dlogits: Float32Array): Promise<void> {
-    if (!this.grads) throw new Error('Model.backward: call enableGrad() first');
+    const ad = this.adapter, frozen = ad?.freezeBase === true;
+    if (!this.grads && !frozen) throw new Error('Model.backward: call enableGrad() first');
     if (!this.saved) throw new Error('Model.backward: no saved activations; call forward(..., { train: true }) first');
     const { ids, B, T, acts: a } = this.saved;
-    const { C, V, L, NH, NKV, HS, I, Q, KV } = this.dims(), N = B * T, p = this.params, g = this.grads;
+    const { C, V, L, NH, NKV, HS, I, Q, KV } = this.dims(), N = B * T, p = this.params;
+    // Frozen base (adapter training): parameter gradients go to a throwaway [C] buffer or are skipped.
+    const g = this.grads as ParamStore, dnorm = (name: string): Float32Array => (frozen ? new Float32Array(C) : g.view(name));
     if (dlogits.length !== N * V) throw new Error(`Model.backward: dlogits has length ${dlogits.length}, expected ${N * V}`);
     const s = this.gradScratch(B, T);
     const shape: AttnShape = { B, T, NH, NKV, HS };
 
     // LM head and final norm.
     await mm(s.dln, dlogits, this.lmHead(p), N, C, V);
-    await mm(this.lmHead(g), dlogits, a.lnf, V, C, N, { transA: true, accumulate: true });
-    rmsnormBackward(s.dres, g.view('model.norm.weight'), s.dln, a.xf, p.view('model.norm.weight'), a.rstdf, N, C, false);
+    if (!frozen) await mm(this.lmHead(g), dlogits, a.lnf, V, C, N, { transA: true, accumulate: true });
+    rmsnormBackward(s.dres, dnorm('model.norm.weight'), s.dln, a.xf, p.view('model.norm.weight'), a.rstdf, N, C, false);
 
     for (let l = L - 1; l >= 0; l--) {
       const x = a.layers[l]!, n = layerNames(l);
       // MLP: x_{l+1} = x2 + down(silu(gate) * up)
       await mm(s.dh, s.dres, p.view(n.down), N, I, C);
-      await mm(g.view(n.down), s.dres, x.h, C, I, N, { transA: true, accumulate: true });
-      swigluBackward(s.dgu, s.dh, x.gu, N, I);
+      if (ad) await ad.backward(l, 'down', s.dh, s.dres, x.h, N);
+      if (!frozen) await mm(g.view(n.down), s.dres, x.h, C, I, N, { transA: true, accumulate: true });
+      swigluBackwardFromSigmoid(s.dgu, s.dh, x.gu, x.sg, N, I);
       await mm(s.dln, s.dgu, p.span(n.gate, n.up), N, C, 2 * I);
-      await mm(g.span(n.gate, n.up), s.dgu, x.ln2, 2 * I, C, N, { transA: true, accumulate: true });
-      rmsnormBackward(s.dres, g.view(n.ln2), s.dln, x.x2, p.view(n.ln2), x.rstd2, N, C, true);
+      if (ad) await ad.backward(l, 'gate_up', s.dln, s.dgu, x.ln2, N);
+      if (!frozen) await mm(g.span(n.gate, n.up), s.dgu, x.ln2, 2 * I, C, N, { transA: true, accumulate: true });
+      rmsnormBackward(s.dres, dnorm(n.ln2), s.dln, x.x2, p.view(n.ln2), x.rstd2, N, C, true);
       // Attention: x2 = x + o_proj(attn(rope(q), rope(k), v))
       await mm(s.dyt, s.dres, p.view(n.o), N, Q, C);
-      await mm(g.view(n.o), s.dres, x.yt, C, Q, N, { transA: true, accumulate: true });
-      if (this.config.o_bias) biasBackward(g.view(n.ob), s.dres, N, C);
+      if (ad) await ad.backward(l, 'o', s.dyt, s.dres, x.yt, N);
+      if (!frozen) await mm(g.view(n.o), s.dres, x.yt, C, Q, N, { transA: true, accumulate: true });
+      if (this.config.o_bias && !frozen) biasBackward(g.view(n.ob), s.dres, N, C);
       splitMerged(s.dyh, s.dyt, B, T, NH, HS);
       await attentionBackward(s.dq, s.dk, s.dv, s.dprobs, s.dyh, x.q, x.k, x.v, x.probs, shape);
       ropeApply(s.dq, a.cos, a.sin, B, NH, T, HS, true);
       ropeApply(s.dk, a.cos, a.sin, B, NKV, T, HS, true);
       joinHeads(s.dqkv, s.dq, s.dk, s.dv, B, T, NH, NKV, HS);
-      if (this.config.qkv_bias) biasBackward(g.span(n.qb, n.vb), s.dqkv, N, Q + 2 * KV);
+      if (this.config.qkv_bias && !frozen) biasBackward(g.span(n.qb, n.vb), s.dqkv, N, Q + 2 * KV);
       await mm(s.dln, s.dqkv, p.span(n.q, n.v), N, C, Q + 2 * KV);
-      await mm(g.span(n.q, n.v), s.dqkv, x.ln1, Q + 2 * KV, C, N, { transA: true, accumulate: true });
-      rmsnormBackward(s.dres, g.view(n.ln1), s.dln, x.x, p.view(n.ln1), x.rstd1, N, C, true);
+      if (ad) await ad.backward(l, 'qkv', s.dln, s.dqkv, x.ln1, N);
+      if (!frozen) await mm(g.span(n.q, n.v), s.dqkv, x.ln1, Q + 2 * KV, C, N, { transA: true, accumulate: true });
+      rmsnormBackward(s.dres, dnorm(n.ln1), s.dln, x.x, p.view(n.ln1), x.rstd1, N, C, true);
     }
-    embeddingBackward(g.view('model.embed_tokens.weight'), s.dres, ids, N, C);
+    if (!frozen) embeddingBackward(g.view('model.embed_tokens.weight'), s.dres, ids, N, C);
   }
+}
+
+/** out[i] = a[i] + b[i] for i < n (the residual adds). */
+function addInto(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
 }
 
 function defaultPositions(B: number, T: number): Int32Array {
@@ -268,17 +302,22 @@ function defaultPositions(B: number, T: number): Int32Array {
   return pos;
 }
 
+/** Copies n floats src[so..] -> dst[do..] (plain loop: no subarray allocation in the hot path). */
+function copy(dst: Float32Array, d0: number, src: Float32Array, s0: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[d0 + i] = src[s0 + i]!;
+}
+
 /** qkv [N, Q + 2KV] rows (b, t) -> q [B, NH, T, HS], k, v [B, NKV, T, HS]. */
 export function splitHeads(q: Float32Array, k: Float32Array, v: Float32Array, qkv: Float32Array, B: number, T: number, NH: number, NKV: number, HS: number): void {
   const Q = NH * HS, KV = NKV * HS, W = Q + 2 * KV;
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const r = (b * T + t) * W;
-      for (let h = 0; h < NH; h++) q.set(qkv.subarray(r + h * HS, r + h * HS + HS), ((b * NH + h) * T + t) * HS);
+      for (let h = 0; h < NH; h++) copy(q, ((b * NH + h) * T + t) * HS, qkv, r + h * HS, HS);
       for (let h = 0; h < NKV; h++) {
         const o = ((b * NKV + h) * T + t) * HS;
-        k.set(qkv.subarray(r + Q + h * HS, r + Q + h * HS + HS), o);
-        v.set(qkv.subarray(r + Q + KV + h * HS, r + Q + KV + h * HS + HS), o);
+        copy(k, o, qkv, r + Q + h * HS, HS);
+        copy(v, o, qkv, r + Q + KV + h * HS, HS);
       }
     }
   }
@@ -290,11 +329,11 @@ function joinHeads(dqkv: Float32Array, dq: Float32Array, dk: Float32Array, dv: F
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const r = (b * T + t) * W;
-      for (let h = 0; h < NH; h++) { const o = ((b * NH + h) * T + t) * HS; dqkv.set(dq.subarray(o, o + HS), r + h * HS); }
+      for (let h = 0; h < NH; h++) copy(dqkv, r + h * HS, dq, ((b * NH + h) * T + t) * HS, HS);
       for (let h = 0; h < NKV; h++) {
         const o = ((b * NKV + h) * T + t) * HS;
-        dqkv.set(dk.subarray(o, o + HS), r + Q + h * HS);
-        dqkv.set(dv.subarray(o, o + HS), r + Q + KV + h * HS);
+        copy(dqkv, r + Q + h * HS, dk, o, HS);
+        copy(dqkv, r + Q + KV + h * HS, dv, o, HS);
       }
     }
   }
@@ -303,15 +342,13 @@ function joinHeads(dqkv: Float32Array, dq: Float32Array, dk: Float32Array, dv: F
 /** yh [B, NH, T, HS] -> yt [N, NH*HS]. */
 export function mergeHeads(yt: Float32Array, yh: Float32Array, B: number, T: number, NH: number, HS: number): void {
   for (let b = 0; b < B; b++) for (let h = 0; h < NH; h++) for (let t = 0; t < T; t++) {
-    const o = ((b * NH + h) * T + t) * HS;
-    yt.set(yh.subarray(o, o + HS), (b * T + t) * NH * HS + h * HS);
+    copy(yt, (b * T + t) * NH * HS + h * HS, yh, ((b * NH + h) * T + t) * HS, HS);
   }
 }
 
 /** yt [N, NH*HS] -> yh [B, NH, T, HS]. */
 function splitMerged(yh: Float32Array, yt: Float32Array, B: number, T: number, NH: number, HS: number): void {
   for (let b = 0; b < B; b++) for (let h = 0; h < NH; h++) for (let t = 0; t < T; t++) {
-    const r = (b * T + t) * NH * HS + h * HS;
-    yh.set(yt.subarray(r, r + HS), ((b * NH + h) * T + t) * HS);
+    copy(yh, ((b * NH + h) * T + t) * HS, yt, (b * T + t) * NH * HS + h * HS, HS);
   }
 }

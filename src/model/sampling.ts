@@ -38,15 +38,20 @@ export function argmax(logits: Float32Array, off = 0, n = logits.length - off): 
 export class SamplerScratch {
   idx = new Int32Array(0);
   p = new Float64Array(0);
+  private s = new Float64Array(0);
   ensure(v: number): void {
     if (this.idx.length < v) { this.idx = new Int32Array(v); this.p = new Float64Array(v); }
+  }
+  sorted(n: number): Float64Array {
+    if (this.s.length < n) this.s = new Float64Array(n);
+    return this.s.subarray(0, n);
   }
 }
 
 /**
- * The distribution sampling draws from, as (token ids, probabilities) sorted by decreasing probability; tokens
- * outside it have probability 0. logits: [V] row at `off`. Returns the count m of kept tokens; ids in
- * scratch.idx[0..m), probabilities (summing to 1) in scratch.p[0..m).
+ * The distribution sampling draws from, as (token ids in increasing order, probabilities); tokens outside it have
+ * probability 0. logits: [V] row at `off`. Returns the count m of kept tokens; ids in scratch.idx[0..m),
+ * probabilities (summing to 1) in scratch.p[0..m). Top-p ties at the cut-off value keep the lowest ids.
  */
 export function warpedDistribution(logits: Float32Array, off: number, V: number, o: SamplingOptions, s: SamplerScratch): number {
   s.ensure(V);
@@ -57,32 +62,42 @@ export function warpedDistribution(logits: Float32Array, off: number, V: number,
   for (let i = 0; i < V; i++) { const v = logits[off + i] as number; if (v > max) max = v; }
   if (!Number.isFinite(max)) throw new RadpoError('numeric', `logits have no finite maximum (${max}); cannot sample`);
   // Candidates: all tokens, or those >= the k-th largest logit (transformers keeps ties at the threshold).
+  let thr = -Infinity;
+  if (o.top_k > 0 && o.top_k < V) thr = kthLargest(logits, off, V, o.top_k, s.sorted(V));
   let m = 0;
-  if (o.top_k > 0 && o.top_k < V) {
-    const thr = kthLargest(logits, off, V, o.top_k, p);
-    for (let i = 0; i < V; i++) if ((logits[off + i] as number) >= thr) idx[m++] = i;
-  } else {
-    for (let i = 0; i < V; i++) idx[m++] = i;
-  }
-  // Sort candidates by decreasing logit (stable on id) only when top-p needs an order; else keep id order.
-  if (o.top_p < 1) sortByLogitDesc(idx, m, logits, off);
   let sum = 0;
-  for (let j = 0; j < m; j++) {
-    const e = Math.exp(((logits[off + (idx[j] as number)] as number) - max) * invT);
-    p[j] = e; sum += e;
+  for (let i = 0; i < V; i++) {
+    const v = logits[off + i] as number;
+    if (!(v >= thr)) continue;
+    const e = Math.exp((v - max) * invT);
+    idx[m] = i; p[m] = e; sum += e; m++;
   }
   for (let j = 0; j < m; j++) p[j] = (p[j] as number) / sum;
-  if (o.top_p < 1) {
-    // Keep token j while the probability mass strictly before it is < top_p (at least one token).
-    let cum = 0;
-    let keep = 0;
-    while (keep < m && cum < o.top_p) { cum += p[keep] as number; keep++; }
-    m = Math.max(1, keep);
-    let z = 0;
-    for (let j = 0; j < m; j++) z += p[j] as number;
-    for (let j = 0; j < m; j++) p[j] = (p[j] as number) / z;
-  }
+  if (o.top_p < 1) m = nucleus(o.top_p, m, s);
   return m;
+}
+
+/**
+ * Restricts the m candidates (ids idx, probabilities p, id order) to the nucleus: tokens in decreasing probability
+ * while the mass before them is < top_p (at least one), renormalised. Uses a native sort of the values only.
+ */
+function nucleus(topP: number, m: number, s: SamplerScratch): number {
+  const idx = s.idx, p = s.p;
+  const sorted = s.sorted(m);
+  for (let j = 0; j < m; j++) sorted[j] = p[j] as number;
+  sorted.sort(); // ascending
+  let cum = 0, keep = 0, cut = Infinity;
+  for (let j = m - 1; j >= 0 && cum < topP; j--) { cut = sorted[j] as number; cum += cut; keep++; }
+  let above = 0;
+  for (let j = 0; j < m; j++) if ((p[j] as number) > cut) above++;
+  let tiesLeft = keep - above;
+  let k = 0, z = 0;
+  for (let j = 0; j < m; j++) {
+    const pj = p[j] as number;
+    if (pj > cut || (pj === cut && tiesLeft-- > 0)) { idx[k] = idx[j] as number; p[k] = pj; z += pj; k++; }
+  }
+  for (let j = 0; j < k; j++) p[j] = (p[j] as number) / z;
+  return k;
 }
 
 /**
@@ -109,12 +124,6 @@ export function sequenceRng(seed: number, sequence: number): Rng {
 
 function kthLargest(logits: Float32Array, off: number, V: number, k: number, tmp: Float64Array): number {
   for (let i = 0; i < V; i++) tmp[i] = logits[off + i] as number;
-  const a = tmp.subarray(0, V).sort(); // ascending; V is small (vocab), once per sampled token
-  return a[V - k] as number;
-}
-
-function sortByLogitDesc(idx: Int32Array, m: number, logits: Float32Array, off: number): void {
-  const view = Array.from(idx.subarray(0, m));
-  view.sort((a, b) => ((logits[off + b] as number) - (logits[off + a] as number)) || a - b);
-  for (let j = 0; j < m; j++) idx[j] = view[j] as number;
+  tmp.sort(); // ascending, native numeric sort
+  return tmp[V - k] as number;
 }

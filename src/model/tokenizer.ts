@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { RadpoError } from '../util/errors.js';
+import { speedUpTokenizer } from './tok_speed.js';
 import { applyChatTemplate, selectChatTemplate, type ChatMessage, type ChatTemplateOptions, type ChatTemplates } from './chat_template.js';
 
 type Json = Record<string, unknown>;
@@ -72,6 +73,7 @@ export class Tokenizer {
     } catch (e) {
       throw new RadpoError('model', `cannot build the tokenizer: ${(e as Error).message}`, { file: this.source });
     }
+    speedUpTokenizer(this.hf);
     const model = (files.tokenizerJson.model ?? {}) as Json;
     this.cleanUp = model.type === 'WordPiece' && cfg.clean_up_tokenization_spaces === true;
 

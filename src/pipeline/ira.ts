@@ -36,6 +36,14 @@ function trained(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'model.safetensors')) && fs.existsSync(path.join(dir, 'metrics.jsonl'));
 }
 
+/** Stage records of an earlier run in the same folder, by name (empty when there is none or it is unreadable). */
+function previousStages(file: string): Map<string, IraStage> {
+  try {
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { stages?: IraStage[] };
+    return new Map((doc.stages ?? []).map((s) => [s.name, s]));
+  } catch { return new Map(); }
+}
+
 /** A tiny random Llama with a character tokenizer (init_model: tiny), for smoke runs of the whole loop. */
 export async function initTinyModel(dir: string, seed: number): Promise<void> {
   const tok = buildTokenizer({ kind: 'char' });
@@ -60,11 +68,13 @@ export async function runIra(config: Partial<IraConfig>, opts: { quiet?: boolean
   const p = iraPaths(cfg.output_dir);
   fs.mkdirSync(cfg.output_dir, { recursive: true });
   const stages: IraStage[] = [];
+  const before = previousStages(p.summary);
   const save = (): void => writeJsonAtomic(p.summary, { radpo_version: VERSION, config: cfg, stages });
   const stage = async (name: string, output: string, done: boolean, run: () => Promise<unknown>): Promise<void> => {
     const t0 = Date.now();
     if (cfg.resume && done) {
-      stages.push({ name, skipped: true, seconds: 0, output });
+      // keep what the run that made the output recorded about it
+      stages.push({ ...before.get(name), name, skipped: true, seconds: 0, output });
       log(`${name}: done before, skipped (${output})`);
     } else {
       log(`${name}: running -> ${output}`);
@@ -97,11 +107,13 @@ export async function runIra(config: Partial<IraConfig>, opts: { quiet?: boolean
   });
 
   await stage('relabel', p.relabeled, fs.existsSync(p.relabeled), async () => {
-    const policy = await loadScorer(p.round1, cfg.relabel_batch_size, { max_length: cfg.max_length });
-    const reference = await loadScorer(start, cfg.relabel_batch_size, { max_length: cfg.max_length });
+    // Truncated as in training, so the implicit reward scores the tokens DPO saw.
+    const tok = { max_length: cfg.max_length, max_prompt_length: cfg.max_prompt_length ?? null, truncation_mode: cfg.truncation_mode };
+    const policy = await loadScorer(p.round1, cfg.relabel_batch_size, tok);
+    const reference = await loadScorer(start, cfg.relabel_batch_size, tok);
     const r: RelabelFileResult = await relabelFile(cfg.dataset_name, p.relabeled, policy, reference, {
       beta: cfg.beta, length_normalize: cfg.length_normalize, batch_size: cfg.relabel_batch_size, split,
-      cache_dir: path.join(cfg.output_dir, 'logps-cache'), fingerprint: { max_length: cfg.max_length },
+      cache_dir: path.join(cfg.output_dir, 'logps-cache'), fingerprint: tok,
       scale_method: cfg.scale_method, scale_min: cfg.scale_min, scale_max: cfg.scale_max, step: cfg.step, bins: cfg.bins, reorder: cfg.reorder,
     });
     return r;
@@ -110,7 +122,7 @@ export async function runIra(config: Partial<IraConfig>, opts: { quiet?: boolean
   await stage('augment', p.augmented, fs.existsSync(p.augmented), async () => {
     const st: AugmentStats = await augmentFile(p.relabeled, p.augmented, {
       placement: cfg.placement, fine_grained_filter: cfg.fine_grained_filter, order: cfg.order, seed: cfg.seed,
-      score_scale: [cfg.scale_min, cfg.scale_max], progress: !opts.quiet,
+      score_scale: [cfg.scale_min, cfg.scale_max], progress: opts.quiet ? false : undefined,
     });
     return st;
   });

@@ -2,7 +2,7 @@
 // against its reference, map onto the goal scale, write rows `radpo augment` reads. Not the model loading (CLI).
 
 import { relabelPairs, type ReorderMode, type RelabelSummary } from '../data/relabel.js';
-import { relabelUltrafeedbackRows, ultrafeedbackResponses, type MultiRelabelSummary } from '../data/relabel_multi.js';
+import { relabelMultiRows, multiResponses, type MultiRelabelSummary, type MultiSchema } from '../data/relabel_multi.js';
 import type { ScaleMethod } from '../data/relabel_scale.js';
 import { implicitRewardsFromScorers, type CompletionRow, type ImplicitRewardOptions, type ModelScorer } from '../verify/implicit_reward.js';
 import type { CachedScoreStats } from '../verify/logp_cache.js';
@@ -16,18 +16,21 @@ export interface RelabelFileOptions extends ImplicitRewardOptions, ReadInputOpti
   step?: number;
   bins?: number;
   reorder?: ReorderMode;
+  /** HelpSteer2 input: the attribute the relabeled score replaces (default helpfulness). */
+  score_attribute?: string;
 }
 
 export interface RelabelFileResult {
-  kind: 'pairs' | 'ultrafeedback-raw';
+  kind: 'pairs' | MultiSchema;
   responses: number;
   summary: RelabelSummary | MultiRelabelSummary;
   stats: { policy: CachedScoreStats; reference: CachedScoreStats };
 }
 
 /**
- * Relabels INPUT into OUTPUT. Pairs: every chosen and rejected response; UltraFeedback raw rows: every completion
- * of every prompt (binarize afterwards with `radpo prepare ultrafeedback`, which then reads the new scores).
+ * Relabels INPUT into OUTPUT. Pairs: every chosen and rejected response. Multi-response rows (UltraFeedback raw,
+ * HelpSteer2): every response of every prompt; `radpo prepare ...` or `radpo augment --multi_response` then read
+ * the new scores.
  */
 export async function relabelFile(input: string, output: string, policy: ModelScorer, reference: ModelScorer, opts: RelabelFileOptions): Promise<RelabelFileResult> {
   const data = await readRelabelInput(input, opts);
@@ -39,10 +42,11 @@ export async function relabelFile(input: string, output: string, policy: ModelSc
     await writeRowsTo(output, { [opts.split ?? 'train']: pairs });
     return { kind: 'pairs', responses: rows.length, summary, stats: ir.stats };
   }
-  const responses = data.rows.map((row, i) => ultrafeedbackResponses(row, input, data.lines[i] as number));
+  const multi = { score_attribute: opts.score_attribute };
+  const responses = data.rows.map((row, i) => multiResponses(data.schema, row, input, data.lines[i] as number, multi));
   const rows: CompletionRow[] = responses.flat().map((r) => ({ prompt: r.prompt, completion: r.completion }));
   const ir = await implicitRewardsFromScorers(policy, reference, rows, opts);
-  const out = relabelUltrafeedbackRows(data.rows, responses, ir.rewards, scale);
+  const out = relabelMultiRows(data.schema, data.rows, responses, ir.rewards, { ...scale, ...multi });
   await writeRowsTo(output, { [opts.split ?? 'train']: out.rows });
-  return { kind: 'ultrafeedback-raw', responses: rows.length, summary: out.summary, stats: ir.stats };
+  return { kind: data.schema, responses: rows.length, summary: out.summary, stats: ir.stats };
 }

@@ -1,9 +1,10 @@
-// Reading preference data for relabeling and scoring: preference pairs of any pair schema, or UltraFeedback raw
-// multi-response rows. Not the relabeling rule (data/relabel*.ts) nor a writer (data/write.ts).
+// Reading preference data for relabeling and scoring: preference pairs of any pair schema, or multi-response rows
+// (UltraFeedback raw, HelpSteer2). Not the relabeling rule (data/relabel*.ts) nor a writer (data/write.ts).
 
 import { readRows } from '../data/read.js';
 import { detectSchema, toPreferencePair, PAIR_SCHEMAS, type FieldMap, type SchemaName } from '../data/schema.js';
 import type { PreferencePair, Row } from '../data/types.js';
+import type { MultiSchema } from '../data/relabel_multi.js';
 import { RadpoError } from '../util/errors.js';
 
 export interface ReadInputOptions {
@@ -16,9 +17,11 @@ export interface ReadInputOptions {
 
 export type RelabelInput =
   | { kind: 'pairs'; schema: SchemaName; pairs: PreferencePair[] }
-  | { kind: 'ultrafeedback-raw'; schema: 'ultrafeedback-raw'; rows: Row[]; lines: number[] };
+  | { kind: 'multi'; schema: MultiSchema; rows: Row[]; lines: number[] };
 
-/** Reads `file` as preference pairs (any pair schema) or UltraFeedback raw rows; the first row decides. */
+const MULTI: ReadonlySet<string> = new Set<MultiSchema>(['ultrafeedback-raw', 'helpsteer2']);
+
+/** Reads `file` as preference pairs (any pair schema) or multi-response rows (UltraFeedback raw, HelpSteer2). */
 export async function readRelabelInput(file: string, opts: ReadInputOptions = {}): Promise<RelabelInput> {
   let schema: SchemaName | null = opts.schema ?? null;
   const pairs: PreferencePair[] = [];
@@ -29,11 +32,11 @@ export async function readRelabelInput(file: string, opts: ReadInputOptions = {}
       schema = detectSchema(row);
       if (schema === null) throw new RadpoError('input', 'cannot tell the schema of the first row; pass --schema (and --field_map for custom fields)', { file: f, line, value: Object.keys(row) });
     }
-    if (schema === 'ultrafeedback-raw') { raw.push(row); lines.push(line); }
+    if (MULTI.has(schema)) { raw.push(row); lines.push(line); }
     else if (PAIR_SCHEMAS.has(schema)) pairs.push(toPreferencePair(row, { schema, fieldMap: opts.field_map, file: f, line }));
-    else throw new RadpoError('input', `schema ${schema} has no responses to relabel (expected preference pairs or UltraFeedback raw rows)`, { file: f, line });
+    else throw new RadpoError('input', `schema ${schema} has no responses to relabel (expected preference pairs, UltraFeedback raw or HelpSteer2 rows)`, { file: f, line });
     if (opts.limit && pairs.length + raw.length >= opts.limit) break;
   }
   if (schema === null) throw new RadpoError('input', 'no rows', { file });
-  return schema === 'ultrafeedback-raw' ? { kind: 'ultrafeedback-raw', schema, rows: raw, lines } : { kind: 'pairs', schema, pairs };
+  return MULTI.has(schema) ? { kind: 'multi', schema: schema as MultiSchema, rows: raw, lines } : { kind: 'pairs', schema, pairs };
 }

@@ -65,7 +65,7 @@ export async function exportTrl(config: Record<string, unknown>, opts: ExportTrl
   }
   const refModel = config['ref_model_name_or_path'];
   const openrlhf = opts.trainer === 'dpo'
-    ? openrlhfDpoCommand(config, { datasetPath: 'dataset', modelPath, outputDir: 'output-openrlhf', numProcesses: shape.numProcesses, conversational }, opts.defaults)
+    ? openrlhfDpoCommand(config, { datasetPath: 'dataset', modelPath, outputDir: 'output-openrlhf', numProcesses: shape.numProcesses, conversational, hasTest: splits.test !== undefined }, opts.defaults)
     : null;
 
   const files: string[] = [];

@@ -19,11 +19,11 @@ export async function readExportRows(trainer: TrainerKind, config: Record<string
   if (typeof name !== 'string' || name === '') throw new RadpoError('config', 'export needs dataset_name (a local data file or folder)', { field: 'dataset_name', value: name });
   const cfg = { dataset_name: name, dataset_train_split: String(config['dataset_train_split'] ?? 'train') };
   const testSplit = String(config['dataset_test_split'] ?? 'test');
-  const train = (await loadTrainRows(cfg, trainer, cfg.dataset_train_split)).map((r) => toTrlRow(trainer, r));
+  const train = (await loadTrainRows(cfg, trainer, cfg.dataset_train_split)).map((r) => toTrlRow(trainer, r as unknown as Record<string, unknown>));
   // A folder has named splits; for a single file the test split is a file path (as in `radpo train`).
   const hasTest = detectContainer(name) === 'folder' ? folderHasSplit(name, testSplit) : isFile(testSplit);
   if (!hasTest) return { train };
-  const test = (await loadTrainRows(cfg, trainer, testSplit)).map((r) => toTrlRow(trainer, r));
+  const test = (await loadTrainRows(cfg, trainer, testSplit)).map((r) => toTrlRow(trainer, r as unknown as Record<string, unknown>));
   return test.length > 0 ? { train, test } : { train };
 }
 
@@ -33,9 +33,19 @@ function folderHasSplit(dir: string, split: string): boolean {
   try { return listSplits(dir).has(split); } catch { return false; }
 }
 
-/** Keeps the columns TRL reads; radpo-only columns (scores, goals, weights) stay out of the TRL dataset. */
+/**
+ * Keeps the columns TRL reads; radpo-only columns (scores, goals, weights) stay out of the TRL dataset. Pre-tokenized
+ * rows keep TRL's tokenized columns (prompt_ids / chosen_ids / rejected_ids; input_ids / completion_mask).
+ */
 function toTrlRow(trainer: TrainerKind, r: Record<string, unknown>): ExportRow {
-  return trainer === 'dpo' ? { prompt: r['prompt'], chosen: r['chosen'], rejected: r['rejected'] } : { prompt: r['prompt'], completion: r['completion'] };
+  if (trainer === 'dpo') {
+    return r['prompt_ids'] !== undefined
+      ? { prompt_ids: r['prompt_ids'], chosen_ids: r['chosen_ids'], rejected_ids: r['rejected_ids'] }
+      : { prompt: r['prompt'], chosen: r['chosen'], rejected: r['rejected'] };
+  }
+  return r['input_ids'] !== undefined
+    ? { input_ids: r['input_ids'], completion_mask: r['completion_mask'] }
+    : { prompt: r['prompt'], completion: r['completion'] };
 }
 
 /** Writes `splits` as a Hugging Face dataset folder (data/<split>-00000-of-00001.parquet + README card). */

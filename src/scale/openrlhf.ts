@@ -14,6 +14,7 @@ export interface OpenRlhfOptions {
   outputDir?: string;
   numProcesses: number;     // GPUs over all machines (train.batch_size is global)
   conversational: boolean;  // messages lists -> --data.apply_chat_template
+  hasTest?: boolean;        // the dataset folder has a test split (else no --eval.dataset)
 }
 
 export interface OpenRlhfCommand { args: string[]; command: string; unmapped: Unmapped[] }
@@ -28,7 +29,7 @@ export function openrlhfDpoCommand(config: Record<string, unknown>, opts: OpenRl
 
   flag('model.model_name_or_path', opts.modelPath ?? config['model_name_or_path']);
   flag('data.dataset', opts.datasetPath); flag('data.dataset_split', 'train');
-  flag('eval.dataset', opts.datasetPath); flag('eval.split', 'test');
+  if (opts.hasTest !== false) { flag('eval.dataset', opts.datasetPath); flag('eval.split', 'test'); }
   flag('data.prompt_key', 'prompt'); flag('data.chosen_key', 'chosen'); flag('data.rejected_key', 'rejected');
   if (opts.conversational) flag('data.apply_chat_template');
   flag('data.max_len', num('max_length', 1024));
@@ -83,7 +84,7 @@ export function openrlhfDpoCommand(config: Record<string, unknown>, opts: OpenRl
     ['precompute_ref_log_probs', 'OpenRLHF always runs the reference model live'],
     ['truncation_mode', 'OpenRLHF truncation is fixed'],
   ] as const) if (set(k)) unmapped.push({ key: k, value: config[k], reason });
-  unmapped.push({ key: 'weight', value: '(data column)', reason: 'per-pair weights are not read by OpenRLHF DPO' });
+  if (set('weight_column')) unmapped.push({ key: 'weight_column', value: config['weight_column'], reason: 'per-pair weights are not read by OpenRLHF DPO' });
   const command = ['deepspeed --module openrlhf.cli.train_dpo', ...chunkFlags(a)].join(' \\\n   ');
   return { args: a, command, unmapped };
 }

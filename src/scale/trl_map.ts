@@ -61,8 +61,10 @@ const SAME_COMMON = [
 ] as const;
 const SAME_DPO = ['beta', 'precompute_ref_log_probs', 'discopop_tau', 'ld_alpha', 'use_weighting', 'f_divergence_type'] as const;
 const SAME_SFT = ['packing', 'completion_only_loss', 'assistant_only_loss', 'dataset_text_field', 'eos_token'] as const;
-// ModelConfig (PEFT) keys, same names in radpo (TRL's ModelConfig spellings).
+// ModelConfig (PEFT) keys, same names in radpo (TRL's ModelConfig spellings; src/model/lora_model.ts LORA_OPTIONS).
 const SAME_MODEL = ['use_peft', 'lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules', 'use_rslora'] as const;
+// radpo's LoRA default targets all seven projections; PEFT's default for Llama is q_proj, v_proj only.
+const ALL_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 // Keys handled specially below.
 const SPECIAL = new Set([
   'model_name_or_path', 'dataset_name', 'dataset_train_split', 'dataset_test_split', 'output_dir',
@@ -92,7 +94,14 @@ export function mapToTrl(trainer: TrainerKind, config: Record<string, unknown>, 
   args['report_to'] = 'none';
   for (const k of SAME_COMMON) if (has(config[k])) args[k] = config[k];
   for (const k of trainer === 'dpo' ? SAME_DPO : SAME_SFT) if (has(config[k])) args[k] = config[k];
-  for (const k of SAME_MODEL) if (has(config[k])) args[k] = config[k];
+  if (config['use_peft'] === true) {
+    for (const k of SAME_MODEL) if (has(config[k])) args[k] = config[k];
+    const tm = config['lora_target_modules'];
+    args['lora_target_modules'] = Array.isArray(tm) && tm.length > 0 ? tm : ALL_TARGETS;
+    if (typeof config['lora_alpha'] === 'number' && !Number.isInteger(config['lora_alpha'])) {
+      unmapped.push({ key: 'lora_alpha', value: config['lora_alpha'], reason: 'TRL ModelConfig.lora_alpha is an int: the value is rounded by its parser' });
+    }
+  }
 
   // Effective batch = per_device * accumulation * processes; keep radpo's (one process) on N processes.
   const nProc = opts.numProcesses ?? 1;

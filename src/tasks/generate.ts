@@ -74,14 +74,18 @@ export function conversation(prompt: string, response: string): Message[] {
   return [{ role: 'user', content: prompt }, { role: 'assistant', content: response }];
 }
 
-/** Best-vs-random binarization (H4 recipe): chosen = highest judge score (first on ties), rejected = random other. */
-export function binarize(row: MultiResponseRow, rng: Rng): H4Row {
+/**
+ * Best-vs-random binarization (H4 recipe): chosen = highest judge score (first on ties), rejected = uniformly random
+ * among the other responses whose text differs from the chosen one. null when every response has the same text.
+ */
+export function binarize(row: MultiResponseRow, rng: Rng): H4Row | null {
   const c = row.completions;
   if (c.length < 2) throw new Error(`binarize: prompt ${row.prompt} has ${c.length} completions`);
   let best = 0;
   for (let i = 1; i < c.length; i++) if (c[i]!.score > c[best]!.score) best = i;
-  let other = rng.int(c.length - 1);
-  if (other >= best) other++;
+  const others = c.map((_, i) => i).filter((i) => i !== best && c[i]!.response !== c[best]!.response);
+  if (others.length === 0) return null;
+  const other = others[rng.int(others.length)]!;
   const chosen = conversation(row.prompt, c[best]!.response);
   return {
     prompt: row.prompt,
@@ -127,6 +131,7 @@ export function generateTaskData(task: Task, opts: GenerateOptions): TaskDataset
   const rows = prompts.map((p): MultiResponseRow => ({ prompt: p, prompt_id: promptId(p), completions: scoreResponses(task, p, k, judge, gen) }));
   const bin = rng.fork(4);
   const pairs = rows.map((r) => binarize(r, bin));
+  const keep = (xs: (H4Row | null)[]): H4Row[] => xs.filter((x): x is H4Row => x !== null);
   const sftRng = rng.fork(5);
   const train_sft = sftPrompts.map((p): SftRow => {
     const b = task.behaviours[sftRng.int(task.behaviours.length)]!;
@@ -135,8 +140,8 @@ export function generateTaskData(task: Task, opts: GenerateOptions): TaskDataset
   return {
     task: task.name,
     multi: { train: rows.slice(nTest), test: rows.slice(0, nTest) },
-    train_prefs: pairs.slice(nTest),
-    test_prefs: pairs.slice(0, nTest),
+    train_prefs: keep(pairs.slice(nTest)),
+    test_prefs: keep(pairs.slice(0, nTest)),
     train_sft,
   };
 }

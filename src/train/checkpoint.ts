@@ -15,7 +15,8 @@ export interface TrainerState {
   max_steps: number;
   epoch: number;                 // float epoch at this step (HF)
   num_tokens: number;            // cumulative attention tokens seen (TRL num_tokens)
-  data: { seed: number; steps_per_epoch: number; micro_batches_per_epoch: number };
+  /** Data order: epoch e uses epochOrder(n, seed, e); the next step starts at micro-batch next_micro_batch. */
+  data: { seed: number; steps_per_epoch: number; micro_batches_per_epoch: number; next_epoch: number; next_micro_batch: number };
   scheduler: { type: string; warmup_steps: number; total_steps: number; learning_rate: number };
   rng_state: [number, number, number, number];
   log_history: Record<string, number>[];

@@ -11,12 +11,14 @@ export interface TokenizedPair {
   weight?: number;              // per-pair loss weight (data column), default 1
   ref_chosen_logps?: number;    // precomputed reference log-probs, when available
   ref_rejected_logps?: number;
+  [column: string]: unknown;    // other data columns ride along (e.g. the weight_column)
 }
 
 /** A tokenized SFT example: the full sequence and which tokens are trained on (1 = completion). */
 export interface TokenizedSft {
   input_ids: number[];
   completion_mask: number[];
+  [column: string]: unknown;
 }
 
 /** A padded batch of B rows of length T (right padding). */

@@ -9,13 +9,14 @@ import { collatePreference, fitPairs, type DpoBatch, type LengthOptions, type To
 import { DPO_OPTIONS, type DpoConfig } from './config.js';
 import { checkLossParams, type LossType } from './losses.js';
 import type { TrainableModel } from './model_api.js';
+import type { Model } from '../model/model.js';
 import { loadModelFor, loadTrainRows, modelIo, padIdOf } from './model_io.js';
 import { dpoObjective, referenceLogps, scoredTokens, type DpoObjectiveOptions, type StepNorm } from './objective.js';
 import { defaultRefCacheDir, precomputeRefLogps } from './ref_cache.js';
 import { runTraining, type TrainResult, type TrainTask } from './trainer.js';
 import { isTokenizedPairs, tokenizePreference } from './tokenize.js';
 
-export interface TrainDpoOptions<M extends TrainableModel = TrainableModel> {
+export interface TrainDpoOptions<M extends TrainableModel = Model> {
   model?: M;
   refModel?: TrainableModel;
   tokenizer?: Tokenizer;
@@ -25,7 +26,7 @@ export interface TrainDpoOptions<M extends TrainableModel = TrainableModel> {
   quiet?: boolean;
 }
 
-export async function trainDpo<M extends TrainableModel = TrainableModel>(config: Partial<DpoConfig>, opts: TrainDpoOptions<M> = {}): Promise<TrainResult<M>> {
+export async function trainDpo<M extends TrainableModel = Model>(config: Partial<DpoConfig>, opts: TrainDpoOptions<M> = {}): Promise<TrainResult<M>> {
   const cfg = resolveOptions(DPO_OPTIONS, config as Record<string, unknown>);
   const lossErr = checkLossParams(cfg.loss_type as LossType, cfg);
   if (lossErr) throw new RadpoError('config', lossErr, { field: 'label_smoothing', value: cfg.label_smoothing });
@@ -34,11 +35,20 @@ export async function trainDpo<M extends TrainableModel = TrainableModel>(config
   const padId = padIdOf(model, tokenizer);
 
   const toTokens = (rows: PreferencePair[] | TokenizedPair[]): TokenizedPair[] => {
-    if (rows.length === 0 || isTokenizedPairs(rows)) return rows as TokenizedPair[];
+    if (rows.length === 0) return [];
+    if (isTokenizedPairs(rows)) {
+      const wc = cfg.weight_column;
+      if (wc === undefined) return rows;
+      return rows.map((r) => {
+        const w = (r as unknown as Record<string, unknown>)[wc];
+        if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new RadpoError('input', 'per-pair weight must be a finite number >= 0', { field: wc, value: w });
+        return { ...r, weight: w };
+      });
+    }
     if (!tokenizer) throw new RadpoError('config', 'text rows need a tokenizer (pass one, or a model folder with tokenizer.json)', { field: 'model_name_or_path' });
     return (rows as PreferencePair[]).map((p) => tokenizePreference(tokenizer, p, cfg.weight_column));
   };
-  const trainRaw = opts.train ?? (await loadTrainRows(cfg, 'dpo', cfg.dataset_train_split)) as PreferencePair[];
+  const trainRaw = opts.train ?? (await loadTrainRows(cfg, 'dpo', cfg.dataset_train_split)) as PreferencePair[] | TokenizedPair[];
   const evalRaw = opts.eval ?? (cfg.eval_strategy !== 'no' && cfg.dataset_name ? (await loadTrainRows(cfg, 'dpo', cfg.dataset_test_split)) as PreferencePair[] : []);
   const fitTrain = fitPairs(toTokens(trainRaw), len);
   const fitEval = fitPairs(toTokens(evalRaw), len);

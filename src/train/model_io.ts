@@ -12,6 +12,7 @@ import { detectSchema, toPreferencePair, PAIR_SCHEMAS } from '../data/schema.js'
 import { isMessageList, type Message, type PreferencePair } from '../data/types.js';
 import type { TrainableModel } from './model_api.js';
 import { loadParamsBin, saveParamsBin } from './checkpoint.js';
+import type { TokenizedPair, TokenizedSft } from './collate.js';
 
 interface ModelKeys { model_name_or_path?: string | undefined }
 
@@ -79,12 +80,14 @@ function splitSource(cfg: { dataset_name?: string | undefined; dataset_train_spl
 
 export type SftRow = { prompt: string | Message[]; completion: string | Message[] };
 
-/** Reads the rows of one split: preference pairs (dpo) or prompt/completion examples (sft). */
-export async function loadTrainRows(cfg: { dataset_name?: string | undefined; dataset_train_split: string }, kind: 'dpo' | 'sft', split: string): Promise<PreferencePair[] | SftRow[]> {
+/** Reads the rows of one split; rows with TRL's tokenized columns (prompt_ids ... / input_ids) pass through as ids. */
+export async function loadTrainRows(cfg: { dataset_name?: string | undefined; dataset_train_split: string }, kind: 'dpo' | 'sft', split: string): Promise<PreferencePair[] | SftRow[] | TokenizedPair[] | TokenizedSft[]> {
   const src = splitSource(cfg, split);
-  const out: (PreferencePair | SftRow)[] = [];
+  const out: (PreferencePair | SftRow | TokenizedPair | TokenizedSft)[] = [];
   let schema: ReturnType<typeof detectSchema> = null;
   for await (const r of readRows(src.file, src.split !== undefined ? { split: src.split } : {})) {
+    const tokenized = kind === 'dpo' ? tokenizedPairRow(r.row, r.file, r.line) : tokenizedSftRow(r.row, r.file, r.line);
+    if (tokenized) { out.push(tokenized as never); continue; }
     schema ??= detectSchema(r.row);
     if (kind === 'dpo') {
       if (!schema || !PAIR_SCHEMAS.has(schema)) throw new RadpoError('input', `rows are not preference pairs (detected schema: ${schema ?? 'none'})`, { file: r.file, line: r.line });
@@ -93,7 +96,31 @@ export async function loadTrainRows(cfg: { dataset_name?: string | undefined; da
       out.push(toSftRow(r.row, r.file, r.line));
     }
   }
-  return out as PreferencePair[] | SftRow[];
+  return out as PreferencePair[] | SftRow[] | TokenizedPair[] | TokenizedSft[];
+}
+
+const isIds = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0);
+
+/** TRL's tokenized preference columns (prompt_ids, chosen_ids, rejected_ids [, weight]), or null for text rows. */
+function tokenizedPairRow(row: Record<string, unknown>, file: string, line: number): TokenizedPair | null {
+  if (row.prompt_ids === undefined) return null;
+  for (const f of ['prompt_ids', 'chosen_ids', 'rejected_ids']) {
+    if (!isIds(row[f])) throw new RadpoError('input', 'expected a list of token ids (integers >= 0)', { file, line, field: f, value: row[f] });
+  }
+  const p: TokenizedPair = { prompt_ids: row.prompt_ids as number[], chosen_ids: row.chosen_ids as number[], rejected_ids: row.rejected_ids as number[] };
+  for (const [k, v] of Object.entries(row)) if (!(k in p)) (p as unknown as Record<string, unknown>)[k] = v;
+  return p;
+}
+
+/** Tokenized SFT rows (input_ids [+ completion_mask, default all 1]), or null for text rows. */
+function tokenizedSftRow(row: Record<string, unknown>, file: string, line: number): TokenizedSft | null {
+  if (row.input_ids === undefined) return null;
+  if (!isIds(row.input_ids)) throw new RadpoError('input', 'expected a list of token ids', { file, line, field: 'input_ids', value: row.input_ids });
+  const mask = row.completion_mask ?? row.input_ids.map(() => 1);
+  if (!Array.isArray(mask) || mask.length !== row.input_ids.length || !mask.every((m) => m === 0 || m === 1)) {
+    throw new RadpoError('input', 'expected a 0/1 list as long as input_ids', { file, line, field: 'completion_mask', value: row.completion_mask });
+  }
+  return { input_ids: row.input_ids, completion_mask: mask as number[] };
 }
 
 /** SFT rows: prompt/completion (text or messages), or messages (the last assistant turn is the completion). */
@@ -110,5 +137,6 @@ export function toSftRow(row: Record<string, unknown>, file: string, line: numbe
     const msgs = row.chosen;
     return { prompt: msgs.slice(0, -1), completion: msgs.slice(-1) };
   }
-  throw new RadpoError('input', 'an SFT row needs "prompt" + "completion" or "messages"', { file, line });
+  if (typeof row.text === 'string') return { prompt: '', completion: row.text }; // language modelling: every token
+  throw new RadpoError('input', 'an SFT row needs "prompt" + "completion", "messages" or "text"', { file, line });
 }

@@ -7,6 +7,7 @@ import type { Tokenizer } from '../model/tokenizer.js';
 import { collatePacked, collateSft, fitSft, packSft, type LmBatch, type TokenizedSft } from './collate.js';
 import { SFT_OPTIONS, type SftConfig } from './config.js';
 import type { TrainableModel } from './model_api.js';
+import type { Model } from '../model/model.js';
 import { loadModelFor, loadTrainRows, modelIo, padIdOf, type SftRow } from './model_io.js';
 import { scoredTokens, sftObjective, type StepNorm } from './objective.js';
 import { runTraining, type TrainResult, type TrainTask } from './trainer.js';
@@ -15,7 +16,7 @@ import { tokenizeSft } from './tokenize.js';
 /** An SFT example: prompt + completion as text or messages (the data layer's rows), or already tokenized. */
 export type SftExample = SftRow | TokenizedSft;
 
-export interface TrainSftOptions<M extends TrainableModel = TrainableModel> {
+export interface TrainSftOptions<M extends TrainableModel = Model> {
   model?: M;
   tokenizer?: Tokenizer;
   train?: SftExample[];
@@ -24,7 +25,7 @@ export interface TrainSftOptions<M extends TrainableModel = TrainableModel> {
   quiet?: boolean;
 }
 
-export async function trainSft<M extends TrainableModel = TrainableModel>(config: Partial<SftConfig>, opts: TrainSftOptions<M> = {}): Promise<TrainResult<M>> {
+export async function trainSft<M extends TrainableModel = Model>(config: Partial<SftConfig>, opts: TrainSftOptions<M> = {}): Promise<TrainResult<M>> {
   const cfg = resolveOptions(SFT_OPTIONS, config as Record<string, unknown>);
   const { model, tokenizer } = await loadModelFor(cfg, opts.model, opts.tokenizer);
   const padId = padIdOf(model, tokenizer);
@@ -46,7 +47,7 @@ export async function trainSft<M extends TrainableModel = TrainableModel>(config
     }
     return { kept, dropped };
   };
-  const trainRaw = opts.train ?? (await loadTrainRows(cfg, 'sft', cfg.dataset_train_split)) as SftRow[];
+  const trainRaw = opts.train ?? (await loadTrainRows(cfg, 'sft', cfg.dataset_train_split)) as SftExample[];
   const evalRaw = opts.eval ?? (cfg.eval_strategy !== 'no' && cfg.dataset_name ? (await loadTrainRows(cfg, 'sft', cfg.dataset_test_split)) as SftRow[] : []);
   const tr = prepare(trainRaw), ev = prepare(evalRaw);
   // Packing happens once, in data order, before shuffling (TRL packs the dataset, then the sampler shuffles rows).

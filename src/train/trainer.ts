@@ -2,6 +2,7 @@
 // logging (metrics.jsonl), evaluation, checkpoints and bit-identical resume. Not a loss: a TrainTask supplies it.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { RadpoError } from '../util/errors.js';
@@ -127,7 +128,7 @@ export async function runTraining<Row, Batch extends LmBatch>(
 
   const state = (epoch: number): TrainerState => ({
     global_step: globalStep, max_steps: total, epoch, num_tokens: numTokens,
-    data: { seed: args.seed, steps_per_epoch: S, micro_batches_per_epoch: M },
+    data: { seed: args.seed, steps_per_epoch: S, micro_batches_per_epoch: M, next_epoch: Math.floor(globalStep / S), next_micro_batch: (globalStep % S) * A },
     scheduler: { type: sched, warmup_steps: warm, total_steps: total, learning_rate: args.learning_rate },
     rng_state: rng.state(), log_history: history, radpo_version: VERSION,
   });
@@ -244,6 +245,6 @@ function runInfo(): Record<string, unknown> {
     const head = fs.readFileSync('.git/HEAD', 'utf8').trim();
     commit = head.startsWith('ref: ') ? fs.readFileSync(path.join('.git', head.slice(5)), 'utf8').trim() : head;
   } catch { /* not a git checkout */ }
-  const os = process.platform;
-  return { radpo_version: VERSION, node: process.version, platform: os, arch: process.arch, commit, started: new Date().toISOString() };
+  const cpus = os.cpus();
+  return { radpo_version: VERSION, node: process.version, platform: process.platform, arch: process.arch, cpu: cpus[0]?.model ?? null, cpus: cpus.length, commit, started: new Date().toISOString() };
 }

@@ -29,7 +29,7 @@ export interface ScoringOptions {
 }
 
 export interface ImplicitRewardOptions extends ScoringOptions {
-  /** DPO beta of the policy (default 0.01, the reference recipes' value). */
+  /** DPO beta of the policy (default 0.1, TRL's and radpo train dpo's default; the reference recipes use 0.01). */
   beta?: number;
   /** Use the mean of token log-ratios instead of their sum (implicit rewards favour long responses). */
   length_normalize?: boolean;
@@ -72,7 +72,7 @@ export function implicitReward(policy: LogpEntry, reference: LogpEntry, beta: nu
 
 /** Implicit rewards of `rows` from two log-prob scorers (the policy first, then the reference, each batched). */
 export async function implicitRewardsFromScorers(policy: ModelScorer, reference: ModelScorer, rows: readonly CompletionRow[], opts: ImplicitRewardOptions = {}): Promise<ImplicitRewardResult> {
-  const beta = opts.beta ?? 0.01;
+  const beta = opts.beta ?? 0.1;
   const p = await cachedLogps(policy, rows, opts, (d, t) => opts.onProgress?.('policy', d, t));
   const r = await cachedLogps(reference, rows, opts, (d, t) => opts.onProgress?.('reference', d, t));
   const rewards = rows.map((_, i) => implicitReward(p.entries[i] as LogpEntry, r.entries[i] as LogpEntry, beta, opts.length_normalize ?? false));

@@ -132,3 +132,20 @@ test('eval file: copied un-augmented by default, or conditioned on --eval_goal',
   assert.equal(e10[0]!.goal, 10);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('field mapping with dotted paths: custom rows, scores under meta', async () => {
+  const dir = tmpDir();
+  const f = writeLines(path.join(dir, 'c.jsonl'), [{ q: 'Q', a: 'A', b: 'B', meta: { s1: 8, s2: 2 } }]);
+  const bad = await cli(['augment', f, '-o', path.join(dir, 'o.jsonl')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /cannot tell the schema.*--field_map/);
+  const r = await cli(['augment', f, '-o', path.join(dir, 'o.jsonl'), '--schema', 'custom', '--field_map', 'prompt=q,chosen=a,rejected=b,score_chosen=meta.s1,score_rejected=meta.s2']);
+  assert.equal(r.code, 0, r.stderr);
+  const [pos, neg] = readJsonl(path.join(dir, 'o.jsonl'));
+  assert.deepEqual(pos!.q, [{ role: 'system', content: GOAL('8') }, { role: 'user', content: 'Q' }]);
+  assert.deepEqual(pos!.a, [{ role: 'assistant', content: 'A' }]);
+  assert.deepEqual(neg!.a, [{ role: 'assistant', content: 'B' }]);
+  assert.equal(neg!.goal, 2);
+  assert.equal((await cli(['augment', f, '-o', path.join(dir, 'o.jsonl.gz')])).code, 2);
+  fs.rmSync(dir, { recursive: true });
+});

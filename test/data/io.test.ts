@@ -55,13 +55,17 @@ test('dataset folder: several splits, shards named <split>-00000-of-00001.parque
   fs.rmSync(dir, { recursive: true });
 });
 
-test('gzip JSONL and JSON arrays read like plain JSONL; CRLF line ends are accepted', async () => {
+test('gzip JSONL and JSON arrays read like plain JSONL; CRLF line ends and a byte order mark are accepted', async () => {
   const dir = tmpDir();
   const rows = [h4Row('a', 'x', 'y', 8, 2), h4Row('b', 'x', 'y', 6, 5)];
   fs.writeFileSync(path.join(dir, 'r.jsonl.gz'), zlib.gzipSync(rows.map((r) => JSON.stringify(r)).join('\n') + '\n'));
   fs.writeFileSync(path.join(dir, 'r.json'), JSON.stringify(rows, null, 2));
-  fs.writeFileSync(path.join(dir, 'crlf.jsonl'), rows.map((r) => JSON.stringify(r)).join('\r\n') + '\r\n');
+  fs.writeFileSync(path.join(dir, 'crlf.jsonl'), '\uFEFF' + rows.map((r) => JSON.stringify(r)).join('\r\n') + '\r\n');
   for (const f of ['r.jsonl.gz', 'r.json', 'crlf.jsonl']) assert.deepEqual(await all(path.join(dir, f)), rows, f);
+  // A truncated gzip file is an input error naming the file, not a crash.
+  const gz = fs.readFileSync(path.join(dir, 'r.jsonl.gz'));
+  fs.writeFileSync(path.join(dir, 'cut.jsonl.gz'), gz.subarray(0, gz.length - 12));
+  await assert.rejects(all(path.join(dir, 'cut.jsonl.gz')), /cut\.jsonl\.gz.*cannot read: unexpected end of file/);
   fs.rmSync(dir, { recursive: true });
 });
 
@@ -72,6 +76,8 @@ test('augment writes Parquet and dataset-folder outputs equal to its JSONL outpu
   assert.equal((await cli(['augment', sample, '-o', path.join(dir, 'a.parquet')])).code, 0);
   const jsonl = readJsonl(path.join(dir, 'a.jsonl'));
   assert.deepEqual(await all(path.join(dir, 'a.parquet')), jsonl);
+  assert.equal((await cli(['augment', sample, '-o', path.join(dir, 'a.json')])).code, 0);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'a.json'), 'utf8')), jsonl);
   // Folder input with train/test splits -> folder output: train augmented, test_prefs carried over un-augmented.
   const src = path.join(dir, 'src');
   const rows = readJsonl(sample);
@@ -80,7 +86,7 @@ test('augment writes Parquet and dataset-folder outputs equal to its JSONL outpu
   assert.equal(r.code, 0, r.stderr);
   assert.equal((await all(path.join(dir, 'out'), 'train_prefs')).length, 200);
   assert.deepEqual(await all(path.join(dir, 'out'), 'test_prefs'), rows.slice(100));
-  assert.deepEqual(listDir(dir), ['a.jsonl', 'a.parquet', 'out', 'src']);
+  assert.deepEqual(listDir(dir), ['a.json', 'a.jsonl', 'a.parquet', 'out', 'src']);
   fs.rmSync(dir, { recursive: true });
 });
 

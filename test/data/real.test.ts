@@ -71,6 +71,10 @@ test('TRL standard (200 rows, scores under metadata): augmenting gives the hand-
     rejected: [{ role: 'assistant', content: r0.chosen }],
     source_index: r0.source_index, metadata: { score_chosen: 7, score_rejected: 9 }, goal: 7,
   });
+  // inspect: histogram and tie rate as Python's collections.Counter gives them over the 199 valid rows.
+  const rep = (await inspectDataset(file)).splits[0]!;
+  assert.deepEqual((rep.scores as { chosen: [number, number][] }).chosen, [[2, 2], [4, 4], [5, 4], [6, 10], [6.5, 3], [7, 22], [7.5, 31], [8, 31], [8.5, 63], [9, 24], [9.5, 2], [10, 3]]);
+  assert.equal(rep.tie_rate, 24 / 199);
   // Ties (e.g. 9.0 vs 9.0) keep one goal on both copies; --ties drop removes them.
   const ties = raw.filter((x, i) => i !== 43 && x.metadata.score_chosen === x.metadata.score_rejected).length;
   const r2 = await cli(['augment', file, '-o', out, '--skip_invalid', '--ties', 'drop']);
@@ -90,6 +94,7 @@ test('TRL conversational implicit (H4 chosen/rejected, 2 x 500 rows): parse; inv
     assert.equal(s.invalid.identical_responses, identical);
     assert.equal(s.invalid.empty_response, empty);
     assert.equal(s.valid, 500 - identical - empty);
+    assert.equal(s.scores, undefined); // this excerpt dropped the score columns
   }
   const file = path.join(REAL, 'trl-conversational-implicit/ultrafeedback_binarized_train_prefs_first500.chosen_rejected.jsonl');
   const it = readPreferencePairs(file);

@@ -33,7 +33,7 @@ function perturbed(cfg: ModelConfig, seed: number): Model {
   const m = Model.init(cfg, seed, { initializerRange: 0.5 }); // large weights so every path matters
   const rng = Model.init(cfg, seed + 1, { initializerRange: 0.2 });
   for (const e of m.params.entries) if (e.name.includes('norm') || e.name.endsWith('bias')) {
-    const v = m.params.view(e.name), r = rng.params.view(e.name.replace('bias', 'weight').includes('norm') ? e.name : e.name);
+    const v = m.params.view(e.name), r = rng.params.view(e.name);
     for (let i = 0; i < v.length; i++) v[i]! += r[i]! + (e.name.endsWith('bias') ? 0.3 * Math.sin(i + 1) : 0);
   }
   return m;

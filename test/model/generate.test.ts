@@ -5,7 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Model } from '../../src/model/model.js';
 import { Tokenizer } from '../../src/model/tokenizer.js';
-import { DecodeWorkspace, forwardCached, KvCache } from '../../src/model/kv_cache.js';
+import { DecodeWorkspace, forwardCached, KvCache, WasmWeights } from '../../src/model/kv_cache.js';
+import { matmulRef } from '../../src/model/gemm.js';
+import { layerNames } from '../../src/model/params.js';
 import { generate, generateIds } from '../../src/model/generate.js';
 import { argmax } from '../../src/model/sampling.js';
 import { tinyConfig, randomParams, referenceLogits, writeTokenizerFiles } from './gguf_fixture.js';
@@ -30,11 +32,13 @@ async function fullLogits(m: Model, rows: number[][]): Promise<{ logits: Float32
   return { logits: await m.forward(ids, B, T, { attentionMask: mask, positionIds: pos }), T, pads };
 }
 
-for (const [name, m] of [['llama', llama], ['qwen2 (bias, tied)', qwen], ['mistral (sliding window 4)', mistral]] as const) {
+for (const [name, m, wasm] of [['llama', llama, false], ['llama, WebAssembly decode GEMV', llama, true], ['qwen2 (bias, tied)', qwen, false],
+  ['qwen2, WebAssembly decode GEMV', qwen, true], ['mistral (sliding window 4)', mistral, false]] as const) {
   test(`${name}: cached logits (prefill + 5 single-token steps, left-padded batch) == full forward within 1e-4`, async () => {
     const B = prompts.length, P = Math.max(...prompts.map((p) => p.length)), Vm = m.config.vocab_size;
     const cache = new KvCache(m.config, B, P + 5);
     const ws = new DecodeWorkspace();
+    if (wasm) { ws.wasm = WasmWeights.build(m); assert.ok(ws.wasm); } // B = 4 rows per step: the WebAssembly path
     const ids = new Int32Array(B * P), mask = new Uint8Array(B * P);
     prompts.forEach((p, b) => p.forEach((t, i) => { ids[b * P + P - p.length + i] = t; mask[b * P + P - p.length + i] = 1; }));
     const steps: Float32Array[] = [await forwardCached(m, cache, ids, P, mask, ws)];
@@ -70,7 +74,8 @@ test('cached decoding of one unpadded sequence matches a float64 reference forwa
 
 test('greedy decoding with the cache == argmax of full-forward recomputation; batching does not change it', async () => {
   const many = [...prompts, [3, 4], [250, 251, 252, 253, 254, 255, 1, 2, 3]];
-  const out = await generateIds(llama, many, { max_new_tokens: 12, batch_size: 4 });
+  for (let i = 0; i < 12; i++) many.push(Array.from({ length: 1 + ((i * 7) % 11) }, (_, j) => (i * 31 + j * 17) % 260));
+  const out = await generateIds(llama, many, { max_new_tokens: 12, batch_size: 16 });
   const one = await generateIds(llama, many, { max_new_tokens: 12, batch_size: 1 });
   assert.deepEqual(out.map((g) => g.tokens), one.map((g) => g.tokens));
   for (let i = 0; i < many.length; i++) {
@@ -100,10 +105,10 @@ test('generation stops at any EOS id, and finished rows leave the batch without 
   assert.equal(out[1]!.tokens.length <= 3, true);
 });
 
-test('sampling is seeded per sequence: reproducible, independent of batch size, different across sequences', async () => {
+test('sampling is seeded per sequence: reproducible, independent of batch size and prefill sharing, different across sequences', async () => {
   const o = { do_sample: true, temperature: 1.3, top_k: 50, top_p: 0.95, max_new_tokens: 10, num_return_sequences: 3, seed: 7 };
-  const a = await generateIds(llama, prompts, { ...o, batch_size: 5 });
-  const b = await generateIds(llama, prompts, { ...o, batch_size: 2 });
+  const a = await generateIds(llama, prompts, { ...o, batch_size: 5 }); // prompts' prefills shared by their 3 sequences
+  const b = await generateIds(llama, prompts, { ...o, batch_size: 1 }); // one prefill per sequence
   const c = await generateIds(llama, prompts, { ...o, batch_size: 5, seed: 8 });
   assert.equal(a.length, prompts.length * 3);
   assert.deepEqual(a.map((g) => g.tokens), b.map((g) => g.tokens));
@@ -133,4 +138,20 @@ test('bad inputs are refused: empty prompt, out-of-vocab id, bad option', async 
   await assert.rejects(generateIds(llama, [[V]]), /outside the vocabulary/);
   await assert.rejects(generateIds(llama, [[1]], { top_p: 2 }), /top_p/);
   await assert.rejects(generateIds(llama, [[1]], { batch_size: 0 }), /batch_size/);
+});
+
+test('WebAssembly GEMV == reference GEMM (float64 accumulation) for 1..4 rows', () => {
+  const W = WasmWeights.build(qwen)!;
+  const c = qwen.config, n = layerNames(1);
+  const x = Float32Array.from({ length: 4 * c.intermediate_size }, (_, i) => Math.sin(i * 0.7));
+  for (const [key, w, N, K] of [[n.q, qwen.params.span(n.q, n.v), 128, 64], [n.down, qwen.params.view(n.down), 64, 96],
+    ['head', qwen.params.view('model.embed_tokens.weight'), c.vocab_size, 64]] as const) {
+    for (let M = 1; M <= 4; M++) {
+      const got = new Float32Array(M * N), want = new Float32Array(M * N);
+      W.matmul(got, x, key, M);
+      matmulRef(want, x, w, M, N, K, { transB: true });
+      // fp32 accumulation in 4 SIMD partial sums vs float64: |error| <= K * eps32 * sum|w x| ~ 1e-5 here
+      for (let i = 0; i < M * N; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 2e-5, `${key} M=${M} i=${i}: ${got[i]} vs ${want[i]}`);
+    }
+  }
 });

@@ -94,3 +94,36 @@ test('bad sampling options are refused with the field named', () => {
   assert.throws(() => checkSampling(opts({ top_p: 0 })), /top_p/);
   assert.throws(() => checkSampling(opts({ top_k: 1.5 })), /top_k/);
 });
+
+test('top_k + top_p + temperature agree with a direct sort-based reference on random logits; ties keep low ids', () => {
+  const s = new SamplerScratch();
+  const tie = Float32Array.from([1, 1, 1, 0]);
+  const m = warpedDistribution(tie, 0, 4, opts({ top_p: 0.5 }), s);
+  assert.deepEqual(Array.from(s.idx.subarray(0, m)), [0, 1]); // masses before: 0, 1/3.x < .5, then >= .5
+  const rng = new Rng(99);
+  for (let trial = 0; trial < 200; trial++) {
+    const V = 1 + rng.int(60);
+    const l = Float32Array.from({ length: V }, () => Math.round(rng.normal() * 8) / 4); // coarse values: many ties
+    const o = opts({ temperature: 0.3 + 2 * rng.next(), top_k: rng.int(V + 2), top_p: rng.next() < 0.3 ? 1 : 0.05 + 0.95 * rng.next() });
+    // reference: sort by (logit desc, id asc); top-k by threshold; softmax; nucleus by prefix mass; renormalise
+    const ids = [...l.keys()].sort((a, b) => (l[b]! - l[a]!) || a - b);
+    const thr = o.top_k > 0 && o.top_k < V ? l[ids[o.top_k - 1]!]! : -Infinity;
+    let keep = ids.filter((i) => l[i]! >= thr);
+    const e = keep.map((i) => Math.exp((l[i]! - l[ids[0]!]!) / o.temperature));
+    const z = e.reduce((a, b) => a + b, 0);
+    let probs = e.map((x) => x / z);
+    if (o.top_p < 1) {
+      let cum = 0, n = 0;
+      while (n < keep.length && cum < o.top_p) { cum += probs[n]!; n++; }
+      keep = keep.slice(0, n); probs = probs.slice(0, n);
+      const z2 = probs.reduce((a, b) => a + b, 0); probs = probs.map((x) => x / z2);
+    }
+    const want = new Array<number>(V).fill(0);
+    keep.forEach((i, j) => { want[i] = probs[j]!; });
+    const got = asDense(warpedDistribution(l, 0, V, o, s), s, V);
+    // Same float64 formulas, different summation order: 1e-12. (Membership could only flip if a prefix mass were
+    // within rounding of top_p; with these seeds it never is, so sets must match exactly.)
+    got.forEach((g, i) => assert.equal(g > 0, want[i]! > 0, `trial ${trial} token ${i}: kept sets differ`));
+    got.forEach((g, i) => assert.ok(Math.abs(g - want[i]!) < 1e-12, `trial ${trial} token ${i}: ${g} vs ${want[i]}`));
+  }
+});

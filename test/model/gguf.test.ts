@@ -106,3 +106,19 @@ test('tokenizer problems are refused with the field named', () => {
   const tok = tinyTokenizerJson() as any;
   assert.throws(() => ggufVocab(tok, null, tinyConfig({ vocab_size: 200 })), /vocab_size 200/);
 });
+
+test('pre-tokenizer names llama.cpp knows are recognised from tokenizer.json (hand-written cases)', () => {
+  const base = tinyTokenizerJson() as any;
+  const c = tinyConfig();
+  const withPre = (pre: unknown): string => ggufVocab({ ...base, pre_tokenizer: pre }, null, c).pre;
+  const bl = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false };
+  assert.equal(withPre({ ...bl, use_regex: true }), 'gpt-2');
+  assert.equal(withPre({ type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, { ...bl, use_regex: true }] }), 'smollm');
+  const llama3 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  const qwen = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  const split = (re: string) => ({ type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: re }, behavior: 'Isolated', invert: false }, bl] });
+  assert.equal(withPre(split(llama3)), 'llama-bpe');
+  assert.equal(withPre(split(qwen)), 'qwen2');
+  assert.equal(withPre(null), 'default');
+  assert.equal(ggufVocab(base, null, c, 'custom').pre, 'custom');
+});

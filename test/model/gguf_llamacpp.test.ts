@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { getLlama, LlamaLogLevel, type Llama } from 'node-llama-cpp';
+import { getLlama, LlamaLogLevel, type Llama, type Token } from 'node-llama-cpp';
 import { Model } from '../../src/model/model.js';
+import { Tokenizer } from '../../src/model/tokenizer.js';
+import { initModelFolder } from '../../src/model/init_folder.js';
 import { exportGguf } from '../../src/model/gguf.js';
 import { exportGgufCommand } from '../../src/cli/commands/export_gguf.js';
 import { tinyConfig, randomParams, referenceLogits, softmax64, tinyTokenizerJson, writeTokenizerFiles } from './gguf_fixture.js';
@@ -24,7 +26,7 @@ async function llamaProbs(file: string, ids: number[], V: number): Promise<{ pro
   });
   try {
     const seq = ctx.getSequence();
-    const res = await seq.controlledEvaluate(ids.map((t) => [t, { generateNext: { probabilities: true } }]));
+    const res = await seq.controlledEvaluate(ids.map((t) => [t as Token, { generateNext: { probabilities: true } }] as [Token, { generateNext: { probabilities: boolean } }]));
     const probs = res.map((r) => {
       const p = new Float64Array(V);
       for (const [tok, v] of r!.next!.probabilities!) p[tok] = v;
@@ -41,22 +43,27 @@ for (const [name, over] of [
   ['llama (untied, GQA: Q/K permuted for llama.cpp rotary layout)', {}],
   ['qwen2 (q/k/v bias, tied embeddings)', { model_type: 'qwen2', tie_word_embeddings: true }],
   ['mistral (runs as the llama architecture)', { model_type: 'mistral' }],
+  ['llama with llama3 rope scaling (rope_freqs tensor) and q/k/v/o biases', {
+    attention_bias: true, rope_theta: 500000,
+    rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 },
+  }],
 ] as const) {
   test(`llama.cpp next-token probabilities == radpo's: ${name}`, async () => {
     const c = tinyConfig(over);
     const m = new Model(c, randomParams(c, 21));
-    const dir = path.join(tmp, c.model_type);
+    const dir = path.join(tmp, `${c.model_type}-${c.rope_scaling ? 'scaled' : 'plain'}`);
     writeTokenizerFiles(dir);
-    const file = path.join(tmp, `${c.model_type}.gguf`);
+    const file = path.join(dir, 'model.gguf');
     exportGguf(m, file, { tokenizerDir: dir });
     const { probs, tokenize } = await llamaProbs(file, ids, c.vocab_size);
     const logits = await m.forward(Int32Array.from(ids), 1, ids.length);
-    const ref = referenceLogits(c, m.params, ids);
+    // The float64 reference implements unscaled RoPE only; the llama3-scaled config is checked against radpo alone.
+    const ref = c.rope_scaling ? null : referenceLogits(c, m.params, ids);
     const V = c.vocab_size;
     let dRadpo = 0, dRef = 0, dLog = 0;
     for (let t = 0; t < ids.length; t++) {
       const pr = softmax64(logits.subarray(t * V, (t + 1) * V));
-      const pf = softmax64(ref[t]!);
+      const pf = ref ? softmax64(ref[t]!) : pr;
       for (let v = 0; v < V; v++) {
         const pl = probs[t]![v]!;
         dRadpo = Math.max(dRadpo, Math.abs(pl - pr[v]!));
@@ -118,3 +125,25 @@ test('radpo export gguf CLI writes a file llama.cpp loads from a saved model fol
   for (let v = 0; v < c.vocab_size; v++) d = Math.max(d, Math.abs(probs[2]![v]! - pr[v]!));
   assert.ok(d < 1e-5, `max |p diff| = ${d}`);
 });
+
+for (const kind of ['byte_bpe', 'char'] as const) {
+  test(`llama.cpp tokenizes like radpo for a radpo init folder with a ${kind} tokenizer (${kind === 'char' ? 'SentencePiece-style, byte fallback' : 'byte-level BPE'})`, async () => {
+    const corpus = ['the quick brown fox jumps over the lazy dog', 'hello world, héllo wörld 123 4567', 'the the the then there'];
+    const dir = path.join(tmp, `init-${kind}`);
+    await initModelFolder({ hidden_size: 32, intermediate_size: 48, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1,
+      tokenizer: { kind, ...(kind === 'byte_bpe' ? { vocab_size: 300 } : {}), corpus } }, dir, { seed: 1 });
+    const m = await Model.load(dir);
+    const tok = Tokenizer.loadSync(dir);
+    const file = path.join(dir, 'model.gguf');
+    exportGguf(m, file, { tokenizerDir: dir });
+    llama ??= await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+    const lm = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+    try {
+      // unseen characters (✓, tab, '!') exercise byte fallback / byte-level symbols; specials must stay whole
+      for (const text of ['the quick brown fox', 'héllo wörld ✓', '  spaces  and\nnewlines\t!', '<|im_start|>user\nhi<|im_end|>\n']) {
+        assert.deepEqual(Array.from(lm.tokenize(text, true)), tok.encode(text, { addSpecialTokens: false }), JSON.stringify(text));
+      }
+      assert.equal(lm.tokens.eos, tok.eosTokenId);
+    } finally { await lm.dispose(); }
+  });
+}

@@ -91,3 +91,15 @@ test('missing or broken files are reported with the path', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the word-cache speed-up (tok_speed.ts) changes no ids: patched vs the unpatched library on real text', async () => {
+  const { Tokenizer: HfTokenizer } = await import('@huggingface/tokenizers');
+  const texts = fs.readFileSync('../shared/data/real/hh-rlhf/harmless-base_test.first200.jsonl', 'utf8').trim().split('\n')
+    .slice(0, 40).flatMap((l) => { const r = JSON.parse(l); return [r.chosen as string, r.rejected as string]; });
+  for (const fam of FAMILIES) {
+    const dir = path.join(FIX, fam);
+    const ours = Tokenizer.loadSync(dir);
+    const plain = new HfTokenizer(JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8')), JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8')));
+    for (const t of [...texts, ...texts]) assert.deepEqual(ours.encode(t), plain.encode(t).ids); // second pass: cache hits
+  }
+});

@@ -22,7 +22,7 @@ test('runIra: DPO -> relabel -> augment -> DPO, each stage checked; a rerun skip
   const out = path.join(dir, 'run');
   const cfg = {
     model_name_or_path: start, dataset_name: data, output_dir: out, beta: 0.5, learning_rate: 0.05, max_steps: 2,
-    per_device_train_batch_size: 4, max_length: 128, scale_method: 'quantile' as const, scale_min: 1, scale_max: 5,
+    per_device_train_batch_size: 4, max_length: 400, scale_method: 'quantile' as const, scale_min: 1, scale_max: 5,
   };
   const r = await runIra(cfg, { quiet: true });
   assert.deepEqual(r.stages.map((s) => [s.name, s.skipped]), [['round1_dpo', false], ['relabel', false], ['augment', false], ['round2_ira', false]]);
@@ -32,7 +32,7 @@ test('runIra: DPO -> relabel -> augment -> DPO, each stage checked; a rerun skip
   const relabeled = readJsonl(p.relabeled);
   assert.equal(relabeled.length, 8);
   const tok = await Tokenizer.load(start);
-  const ir = await implicitRewards(await Model.load(p.round1), await Model.load(start), tok, pairs, { beta: 0.5, max_length: 128 });
+  const ir = await implicitRewards(await Model.load(p.round1), await Model.load(start), tok, pairs, { beta: 0.5, max_length: 400, truncation_mode: 'keep_start' });
   relabeled.forEach((row, i) => {
     const [c, rj] = [ir.chosen[i] as number, ir.rejected[i] as number];
     const [wc, wr] = row.relabel_swapped ? [rj, c] : [c, rj];
@@ -57,6 +57,7 @@ test('runIra: DPO -> relabel -> augment -> DPO, each stage checked; a rerun skip
 
   const again = await runIra(cfg, { quiet: true });
   assert.ok(again.stages.every((st) => st.skipped));
+  assert.deepEqual(again.stages[1]!.result, r.stages[1]!.result, 'a resumed run keeps the earlier stage summaries');
   for (const d of [dir, start]) fs.rmSync(d, { recursive: true, force: true });
 });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { relabelPairs, swapSides, spearmanPresent, ranks } from '../../src/data/relabel.js';
+import { relabelPairs, swapSides, spearmanPresent } from '../../src/data/relabel.js';
 import { implicitRewardsFromScorers, type CompletionRow, type ModelScorer } from '../../src/verify/implicit_reward.js';
 import type { PreferencePair } from '../../src/data/types.js';
 
@@ -108,12 +108,14 @@ test('relabelPairs: linear_fit uses the originals; a relabeled file keeps its fi
   assert.equal(again.pairs[0]!.relabel_swapped, true);
 });
 
-test('swapSides rebuilds H4 messages; ranks average ties', () => {
+test('swapSides rebuilds H4 messages; Spearman skips responses without an original score', () => {
   const p: PreferencePair = {
     prompt: [{ role: 'user', content: 'hi' }], chosen: [{ role: 'assistant', content: 'A' }], rejected: [{ role: 'assistant', content: 'B' }],
     messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'A' }],
   };
   assert.deepEqual(swapSides(p).messages, [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'B' }]);
-  assert.deepEqual(ranks([5, 1, 5, 3]), [3.5, 1, 3.5, 2]);
+  // ranks of [5, 1, 5, 3] are [3.5, 1, 3.5, 2]; against [4, 1, 3, 2] (ranks [4, 1, 3, 2]): Pearson of the ranks
+  // = sum dx dy / sqrt(sxx syy) with means 2.5: (1*1.5 + -1.5*-1.5 + 1*0.5 + -0.5*-0.5) / sqrt(4.5 * 5) = 4.5 / sqrt(22.5)
+  assert.ok(Math.abs((spearmanPresent([5, 1, 5, 3, 9], [4, 1, 3, 2, null]) as number) - 4.5 / Math.sqrt(22.5)) < 1e-12);
   assert.equal(spearmanPresent([1, 2, 3], [undefined, 1, null]), null);
 });

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { relabelFile } from '../../src/pipeline/relabel.js';
 import { augmentPairs } from '../../src/data/augment.js';
+import { augmentMultiResponseFile } from '../../src/data/multi.js';
 import { mapToScale } from '../../src/data/relabel_scale.js';
 import type { CompletionRow, ModelScorer } from '../../src/verify/implicit_reward.js';
 
@@ -74,12 +75,13 @@ test('reference-format rows: overall_score_* move to original_overall_score_* so
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('UltraFeedback raw rows: every completion of every prompt is relabeled, pooled on one scale', async () => {
+test('UltraFeedback raw rows: every completion of every prompt relabeled on one scale; radpo augment --multi_response reads them', async () => {
   const dir = tmp();
   const inp = path.join(dir, 'raw.jsonl');
-  const comp = (response: string, overall: number | string) => ({ model: 'm', response, overall_score: overall, annotations: {} });
+  const ann = (r: string) => Object.fromEntries(['helpfulness', 'honesty', 'instruction_following', 'truthfulness'].map((a) => [a, { Rating: r, Rationale: '' }]));
+  const comp = (response: string, overall: number | string, rating = '4') => ({ model: 'm', principle: 'helpfulness', response, overall_score: overall, annotations: ann(rating) });
   const rowsIn = [
-    { source: 'evol_instruct', instruction: 'Say hi', models: ['m'], completions: [comp('hi', 7), comp('hello there', 8.5), comp('eeee', 2), comp('yo', 'N/A')] },
+    { source: 'evol_instruct', instruction: 'Say hi', models: ['m'], completions: [comp('hi', 7), comp('hello there', 8.5), comp('eeee', 2), comp('yo', 'N/A', 'N/A')] },
     { source: 'sharegpt', instruction: 'Count', models: ['m'], completions: [comp('1 2 3', 9), comp('one', 4)] },
   ];
   fs.writeFileSync(inp, rowsIn.map((x) => JSON.stringify(x)).join('\n') + '\n');
@@ -89,10 +91,34 @@ test('UltraFeedback raw rows: every completion of every prompt is relabeled, poo
   assert.equal(r.responses, 6);
   const rows = readJsonl(out);
   const comps = rows.flatMap((x) => x.completions as Record<string, unknown>[]);
-  const rewards = ['hi', 'hello there', 'eeee', 'yo', '1 2 3', 'one'].map((s) => expectedReward(s, 1));
+  const rewards = ['hi', 'hello there', 'eeee', 'yo', '1 2 3', 'one'].map((s) => expectedReward([{ role: 'assistant', content: s }], 1));
   comps.forEach((c, i) => assert.ok(Math.abs((c.implicit_reward as number) - rewards[i]!) < 1e-12)); // float64 sums
-  assert.deepEqual(comps.map((c) => c.overall_score), mapToScale(rewards, 'minmax').mapped);
+  const mapped = mapToScale(rewards, 'minmax').mapped;
+  assert.deepEqual(comps.map((c) => c.overall_score), mapped);
   assert.deepEqual(comps.map((c) => c.original_overall_score), [7, 8.5, 2, undefined, 9, 4]);
   assert.equal(rows[0]!.source, 'evol_instruct');
+  // radpo augment --multi_response: every goal is a relabeled score of that prompt, and its chosen response has it
+  const aug = path.join(dir, 'aug.jsonl');
+  await augmentMultiResponseFile(out, aug, { fine_grained_filter: false });
+  const augRows = readJsonl(aug);
+  assert.ok(augRows.length >= 2);
+  const scoreOf = new Map(comps.map((c) => [c.response as string, c.overall_score]));
+  for (const a of augRows) assert.equal(scoreOf.get((a.chosen as { content: string }[]).at(-1)!.content), a.goal);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('HelpSteer2 rows (real sample): the score attribute becomes the relabeled score, originals kept', async () => {
+  const dir = tmp();
+  const hs2 = path.join(REAL, 'helpsteer2/helpsteer2_sample_10.jsonl');
+  const out = path.join(dir, 'hs2.jsonl');
+  const r = await relabelFile(hs2, out, policy, reference, { scale_method: 'quantile', scale_min: 0, scale_max: 4, beta: 1 });
+  assert.equal(r.kind, 'helpsteer2');
+  const input = readJsonl(hs2);
+  const rows = readJsonl(out);
+  assert.equal(rows.length, input.length);
+  const rewards = input.map((x) => expectedReward([{ role: 'assistant', content: x.response as string }], 1));
+  assert.deepEqual(rows.map((x) => x.helpfulness), mapToScale(rewards, 'quantile', { scale_min: 0, scale_max: 4 }).mapped);
+  assert.deepEqual(rows.map((x) => x.original_helpfulness), input.map((x) => x.helpfulness));
+  assert.deepEqual(rows.map((x) => x.correctness), input.map((x) => x.correctness));
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -66,6 +66,9 @@ test('scoreFile: posterior over the 10 goals peaks at the score the fake model e
       assert.ok(Math.abs(probs.reduce((a, b) => a + b) - 1) < 1e-12); // float64 normalisation
     }
   }
+  // pair accuracy by hand: chosen wins when its expected score is higher
+  const won = rows.reduce((a, row) => a + (row.verifier_expected_chosen > row.verifier_expected_rejected ? 1 : row.verifier_expected_chosen === row.verifier_expected_rejected ? 0.5 : 0), 0);
+  assert.equal(r.pair_accuracy, won / 5);
   const again = await scoreFile(TRL_STANDARD, out, fake, { limit: 5, cache_dir: path.join(dir, 'c') });
   assert.deepEqual(again.stats, { computed: 0, cached: 100 });
   fs.rmSync(dir, { recursive: true, force: true });

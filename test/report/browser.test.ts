@@ -54,7 +54,8 @@ test('the report renders in headless Chromium: no console errors, every chart ha
     page.on('request', (r) => { if (!r.url().startsWith('file:')) errors.push(`network request ${r.url()}`); });
     await page.goto(`file://${file}`);
     const charts = await page.$$eval('svg.chart', (svgs) => svgs.map((svg) => {
-      const marks = [...svg.querySelectorAll('path.series, path.band, rect.bar')] as SVGGraphicsElement[];
+      // DOM types are not in this project's lib (Node only): the elements are typed loosely here.
+      const marks = [...svg.querySelectorAll('path.series, path.band, rect.bar')] as unknown as { getBBox(): { width: number; height: number } }[];
       const big = marks.filter((m) => { const b = m.getBBox(); return b.width > 2 || b.height > 2; });
       const box = svg.getBoundingClientRect();
       return { label: svg.getAttribute('aria-label'), marks: marks.length, big: big.length, w: box.width, h: box.height };

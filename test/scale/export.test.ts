@@ -37,7 +37,7 @@ test('radpo export trl: DPO recipe on real UltraFeedback rows -> complete job fo
     'label_smoothing: 0.3', 'seed: 42', 'output_dir: runs/ra-dpo',
   ].join('\n'));
   const out = path.join(dir, 'job');
-  const code = await quiet(() => main(['export', 'trl', '--config', recipe, '-o', out, '--num_processes', '8', '--beta', '0.02']));
+  const code = await quiet(() => main(['export', 'trl', '--config', recipe, '-o', out, '--num_processes', '8', '--beta', '0.02', '--use_peft', '--lora_r', '8']));
   assert.equal(code, 0);
   for (const f of ['README.md', 'trl_config.yaml', 'train.py', 'requirements.txt', 'launch.sh', 'openrlhf_dpo.sh', 'radpo_export.json',
     'accelerate/ddp.yaml', 'accelerate/zero3.yaml', 'accelerate/fsdp.yaml', 'dataset/README.md',
@@ -56,6 +56,10 @@ test('radpo export trl: DPO recipe on real UltraFeedback rows -> complete job fo
   assert.equal(trl['dataset_name'], 'dataset');
   assert.equal(trl['eval_strategy'], 'steps');
   assert.equal(trl['max_prompt_length'], undefined);      // no such key in TRL 1.16
+  assert.equal(trl['use_peft'], true);                     // LoRA flags: TRL ModelConfig names
+  assert.equal(trl['lora_r'], 8);
+  assert.equal(trl['lora_alpha'], 32);                     // radpo's default = TRL ModelConfig's default
+  assert.equal((trl['lora_target_modules'] as string[]).length, 7);
   // Dataset: every row of both files, TRL explicit-prompt conversational format, read back with radpo's reader.
   const rows: Record<string, unknown>[] = [];
   for await (const r of readRows(path.join(out, 'dataset'), { split: 'train' })) rows.push(r.row);
@@ -84,6 +88,7 @@ test('radpo export trl: DPO recipe on real UltraFeedback rows -> complete job fo
   assert.match(orl, /--train\.batch_size 128/);
   assert.match(orl, /--lr_scheduler cosine_with_min_lr/);
   assert.match(orl, /--min_lr_ratio 0\b/);
+  assert.match(orl, /--ds\.lora\.rank 8/);
   const meta = JSON.parse(fs.readFileSync(path.join(out, 'radpo_export.json'), 'utf8')) as { rows: Record<string, number>; radpo_config: Record<string, unknown> };
   assert.deepEqual(meta.rows, { train: 40, test: 30 });
   assert.equal(meta.radpo_config['max_prompt_length'], 512);

@@ -115,3 +115,14 @@ test('SFT recipe -> SFTConfig args, no DPO keys', () => {
   assert.equal(m.args['beta'], undefined);
   assert.equal(m.args['loss_type'], undefined);
 });
+
+test('LoRA keys map to TRL ModelConfig only with use_peft; default targets are written out (PEFT would pick q/v only)', () => {
+  const off = mapToTrl('dpo', { lora_r: 8 }, { datasetPath: 'dataset' });
+  assert.equal(off.args['lora_r'], undefined);
+  const on = mapToTrl('dpo', { use_peft: true, lora_r: 8, lora_alpha: 16, lora_dropout: 0 }, { datasetPath: 'dataset' });
+  assert.equal(on.args['use_peft'], true);
+  assert.equal(on.args['lora_r'], 8);
+  assert.deepEqual(on.args['lora_target_modules'], ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
+  const half = mapToTrl('sft', { use_peft: true, lora_alpha: 2.5 }, { datasetPath: 'dataset' });
+  assert.ok(half.unmapped.some((u) => u.key === 'lora_alpha'));
+});

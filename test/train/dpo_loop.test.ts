@@ -21,21 +21,29 @@ test('step-1 DPO loss is ln 2 when policy and reference coincide (sigmoid, no sm
   assert.ok(m['logps/chosen']! < 0 && m.grad_norm! > 0);
 });
 
+test('per-pair weights from a data column scale each pair loss (loss = mean w_i l_i)', async () => {
+  const pairs = randomPairs(4, 1).map((p, i) => ({ ...p, w: i < 2 ? 3 : 1 }));
+  const r = await trainDpo({ ...base, max_steps: 1, per_device_train_batch_size: 4, weight_column: 'w' }, { model: tinyModel(), train: pairs, quiet: true });
+  // every pair loss is ln 2 at step 1, so the weighted mean is (3 + 3 + 1 + 1) / 4 * ln 2
+  assert.ok(Math.abs(r.metrics[0]!.loss! - 2 * Math.LN2) < 1e-12);
+  await assert.rejects(trainDpo({ ...base, max_steps: 1, weight_column: 'missing' }, { model: tinyModel(), train: pairs, quiet: true }), /field "missing".*weight must be/);
+});
+
 test('batch 8 x accumulation 1 == batch 1 x accumulation 8 (DPO with RPO term, and SFT)', async () => {
   const pairs = randomPairs(16, 2);
   const run = async (b: number, a: number) => trainDpo({ ...base, max_steps: 2, per_device_train_batch_size: b, gradient_accumulation_steps: a, rpo_alpha: 0.5, max_grad_norm: 0.5 }, { model: tinyModel(5), train: pairs, quiet: true });
   const x = await run(8, 1), y = await run(1, 8);
-  // same math; float32 gradient sums in a different order: differences ~1e-7 relative, amplified by Adam's
-  // normalisation for near-zero gradient coordinates -> 1e-5 absolute on weights after 2 steps of lr 1e-2
-  assert.ok(maxAbsDiff(x.model.params.data, y.model.params.data) < 1e-5, `weights differ by ${maxAbsDiff(x.model.params.data, y.model.params.data)}`);
+  // same math; float32 sums in another order (other padding) differ ~1e-7 relative. Adam divides by sqrt(v), so
+  // a coordinate with a tiny gradient moves ~lr either way: allow 1% of one step (lr 1e-2) on weights.
+  assert.ok(maxAbsDiff(x.model.params.data, y.model.params.data) < 1e-4, `weights differ by ${maxAbsDiff(x.model.params.data, y.model.params.data)}`);
   for (const k of ['loss', 'rewards/chosen', 'logps/rejected', 'grad_norm']) {
     assert.ok(Math.abs(x.metrics[1]![k]! - y.metrics[1]![k]!) < 1e-5 * Math.max(1, Math.abs(x.metrics[1]![k]!)), `${k}: ${x.metrics[1]![k]} vs ${y.metrics[1]![k]}`);
   }
   const sft = randomPairs(16, 4).map((p) => ({ input_ids: [...p.prompt_ids, ...p.chosen_ids], completion_mask: [...p.prompt_ids.map(() => 0), ...p.chosen_ids.map(() => 1)] }));
   const s1 = await trainSft({ ...base, max_steps: 2, per_device_train_batch_size: 8 }, { model: tinyModel(6), train: sft, quiet: true });
   const s2 = await trainSft({ ...base, max_steps: 2, per_device_train_batch_size: 1, gradient_accumulation_steps: 8 }, { model: tinyModel(6), train: sft, quiet: true });
-  assert.ok(maxAbsDiff(s1.model.params.data, s2.model.params.data) < 1e-5);
-  assert.ok(Math.abs(s1.metrics[0]!.loss! - s2.metrics[0]!.loss!) < 1e-6);
+  assert.ok(maxAbsDiff(s1.model.params.data, s2.model.params.data) < 1e-4);
+  for (const k of ['loss', 'grad_norm']) assert.ok(Math.abs(s1.metrics[0]![k]! - s2.metrics[0]![k]!) < 1e-6 * s1.metrics[0]![k]!, k);
 });
 
 test('precomputed reference log-probs (and their disk cache) give the same run as the live reference model', async () => {

@@ -9,6 +9,7 @@ import { DPO_OPTIONS, SFT_OPTIONS } from '../../train/config.js';
 import { exportTrl } from '../../scale/export.js';
 import type { TrainerKind } from '../../scale/trl_map.js';
 import type { OptionTable } from '../../util/options.js';
+import { LORA_OPTIONS } from '../../model/lora_model.js';
 
 export const EXPORT_OPTIONS = {
   out: { type: 'string', alias: 'o', required: true, help: 'export folder (replaced atomically)', group: 'Export' },
@@ -19,7 +20,7 @@ export const EXPORT_OPTIONS = {
   copy_model: { type: 'boolean', default: false, help: 'copy the local model folder into DIR/model (self-contained job)', group: 'Export' },
 } as const satisfies OptionTable;
 
-const SFT_ONLY = Object.keys(SFT_OPTIONS).filter((k) => !(k in DPO_OPTIONS));
+const SFT_ONLY = Object.keys(SFT_OPTIONS).filter((k) => !(k in DPO_OPTIONS));  // LoRA keys are shared: no hint
 const DPO_ONLY = Object.keys(DPO_OPTIONS).filter((k) => !(k in SFT_OPTIONS));
 
 /** The trainer named by --trainer, else inferred from the recipe's keys (DPO-only or SFT-only keys), else dpo. */
@@ -50,7 +51,7 @@ export const exportTrlCommand: Command = {
   summary: 'write a recipe + dataset as a TRL / accelerate / DeepSpeed / OpenRLHF job folder',
   async run(argv) {
     const trainer = inferTrainer(argv);
-    const table = trainer === 'dpo' ? DPO_OPTIONS : SFT_OPTIONS;
+    const table = { ...(trainer === 'dpo' ? DPO_OPTIONS : SFT_OPTIONS), ...LORA_OPTIONS };
     const parsed = parseCommand({
       usage: 'radpo export trl --config recipe.yaml -o DIR [--trainer dpo|sft] [--key value ...]',
       description: 'Exports a radpo train recipe (the same keys as radpo train dpo|sft) and its dataset as a TRL 1.16 job:\nHF dataset folder, trl_config.yaml, train.py, accelerate configs (DDP, ZeRO-3, FSDP), OpenRLHF command, README.',

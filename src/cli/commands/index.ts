@@ -5,12 +5,18 @@ import { augmentCommand } from './augment.js';
 import { prepareUltrafeedbackCommand, prepareHelpsteer2Command } from './prepare.js';
 import { inspectCommand } from './inspect.js';
 import { exportTrlCommand } from './export_trl.js';
+import { loraSftCommand, loraDpoCommand, loraMergeCommand } from './lora.js';
 import { generateCommand } from './generate.js';
 import { exportGgufCommand } from './export_gguf.js';
 import { logprobsCommand } from './logprobs.js';
 import { relabelCommand } from './relabel.js';
 import { scoreCommand } from './score.js';
 import { pipelineIraCommand } from './pipeline.js';
+import { trainSftCommand, trainDpoCommand } from './train.js';
+import { initCommand } from './init.js';
+import { demoCommand } from './demo.js';
+import { experimentCommand } from './experiment.js';
+import { reportCommand } from './report.js';
 
 export const COMMANDS: Command[] = [
   prepareUltrafeedbackCommand,
@@ -18,10 +24,19 @@ export const COMMANDS: Command[] = [
   augmentCommand,
   inspectCommand,
   exportTrlCommand,
+  loraSftCommand,
+  loraDpoCommand,
+  loraMergeCommand,
   generateCommand,
   exportGgufCommand,
   logprobsCommand,
   relabelCommand,
   scoreCommand,
   pipelineIraCommand,
+  initCommand,
+  trainSftCommand,
+  trainDpoCommand,
+  demoCommand,
+  experimentCommand,
+  reportCommand,
 ];

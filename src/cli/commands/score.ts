@@ -33,20 +33,20 @@ export const scoreCommand: Command = {
     if (!(o.step > 0)) throw new RadpoError('config', 'score needs a goal spacing step > 0', { field: 'step', value: o.step });
     const input = parsed.positionals[0] as string;
     const started = Date.now();
-    const tok = { max_length: o.max_length ?? null };
+    const tok = { max_length: o.max_length ?? null, max_prompt_length: o.max_prompt_length ?? null, truncation_mode: o.truncation_mode };
     const model = await loadScorer(o.model, o.batch_size, tok);
     const cacheDir = o.no_cache ? undefined : o.cache_dir ?? `${o.output.replace(/\/+$/, '')}.logps-cache`;
     const bar = progressFor('score');
     const r = await scoreFile(input, o.output, model, {
       scale_min: o.scale_min, scale_max: o.scale_max, step: o.step, length_normalize: o.length_normalize, temperature: o.temperature,
       placement: o.placement, goal_template: o.goal_template, batch_size: o.batch_size, cache_dir: cacheDir, fingerprint: tok,
-      split: o.split, schema: o.schema as SchemaName | undefined, field_map: parseFieldMap(o.field_map), limit: o.limit,
+      split: o.split, schema: o.schema as SchemaName | undefined, field_map: parseFieldMap(o.field_map), limit: o.limit, score_attribute: o.score_attribute,
       onProgress: (done, total) => bar('model', done, total),
     });
     const summaryFile = writeSummary(o.output, { input, output: o.output, model: o.model, placement: o.placement, cache_dir: cacheDir ?? null, ...r, seconds: (Date.now() - started) / 1000 });
     const f = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(3));
     process.stdout.write(`radpo score: ${r.responses} responses x ${r.goals.length} goals (computed ${r.stats.computed}, cached ${r.stats.cached}) -> ${o.output}\n`);
-    process.stdout.write(`  Spearman with original scores: expected ${f(r.spearman_expected)}, argmax ${f(r.spearman_argmax)}; summary: ${summaryFile}\n`);
+    process.stdout.write(`  Spearman with original scores: expected ${f(r.spearman_expected)}, argmax ${f(r.spearman_argmax)}; pairs ranked right: ${f(r.pair_accuracy)}; summary: ${summaryFile}\n`);
     return 0;
   },
 };

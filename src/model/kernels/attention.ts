@@ -3,6 +3,8 @@
 
 import { mm } from './linear.js';
 import { assertLen, type Vec } from './types.js';
+import { expf } from './fastmath.js';
+import { ortSoftmax } from './ort_ops.js';
 
 /** B batch, T time, NH query heads, NKV key/value heads (NH % NKV == 0), HS head size. */
 export interface AttnShape { B: number; T: number; NH: number; NKV: number; HS: number }
@@ -17,20 +19,67 @@ export interface AttnMask { attentionMask: Uint8Array | null; window: number | n
 /**
  * y [B, NH, T, HS], probs [B, NH, T, T] (saved for backward); q [B, NH, T, HS], k, v [B, NKV, T, HS].
  * Query heads h = kv * G + g share key/value head kv (transformers' repeat_kv), so each group is one batched GEMM
- * of [G*T, HS] x [HS, T] without copying K.
+ * of [G*T, HS] x [HS, T] without copying K. With a float32 `scores` scratch [B, NH, T, T] the softmax runs in ORT
+ * (vectorised); otherwise in TypeScript.
  */
-export async function attentionForward(y: Vec, probs: Vec, q: Vec, k: Vec, v: Vec, s: AttnShape, m: AttnMask): Promise<void> {
+export async function attentionForward(y: Vec, probs: Vec, q: Vec, k: Vec, v: Vec, s: AttnShape, m: AttnMask, scores?: Float32Array): Promise<void> {
   const { B, T, NH, NKV, HS } = s, G = NH / NKV;
   assertLen('attention q', q, B * NH * T * HS); assertLen('attention k', k, B * NKV * T * HS); assertLen('attention v', v, B * NKV * T * HS);
   assertLen('attention probs', probs, B * NH * T * T); assertLen('attention y', y, B * NH * T * HS);
-  await mm(probs, q, k, G * T, T, HS, { transB: true, alpha: 1 / Math.sqrt(HS), batch: B * NKV });
-  maskedSoftmax(probs, s, m);
+  if (scores && probs instanceof Float32Array) {
+    assertLen('attention scores', scores, B * NH * T * T);
+    await mm(scores, q, k, G * T, T, HS, { transB: true, alpha: 1 / Math.sqrt(HS), batch: B * NKV });
+    const empty = maskScores(scores, s, m);
+    await ortSoftmax(probs, scores, B * NH * T, T);
+    if (empty) zeroEmptyRows(probs, s, m);
+  } else {
+    await mm(probs, q, k, G * T, T, HS, { transB: true, alpha: 1 / Math.sqrt(HS), batch: B * NKV });
+    maskedSoftmax(probs, s, m);
+  }
   await mm(y, probs, v, G * T, HS, T, { batch: B * NKV });
+}
+
+/** First visible key of query i in row b, or -1 when it sees none (j0..i with the mask's gaps). */
+function visibleRange(m: AttnMask, b: number, T: number, i: number): [number, boolean] {
+  const j0 = m.window !== null ? Math.max(0, i - m.window + 1) : 0;
+  if (!m.attentionMask) return [j0, true];
+  for (let j = j0; j <= i; j++) if (m.attentionMask[b * T + j] !== 0) return [j0, true];
+  return [j0, false];
+}
+
+/** Sets invisible scores to -Infinity (rows that see nothing to 0, fixed up after); returns whether such rows exist. */
+function maskScores(p: Float32Array, s: AttnShape, m: AttnMask): boolean {
+  const { B, T, NH } = s;
+  let empty = false;
+  for (let b = 0; b < B; b++) {
+    const mo = b * T;
+    for (let i = 0; i < T; i++) {
+      const [j0, any] = visibleRange(m, b, T, i);
+      if (!any) empty = true;
+      for (let h = 0; h < NH; h++) {
+        const r = ((b * NH + h) * T + i) * T;
+        if (!any) { p.fill(0, r, r + T); continue; }
+        if (j0 > 0) p.fill(-Infinity, r, r + j0);
+        p.fill(-Infinity, r + i + 1, r + T);
+        if (m.attentionMask) for (let j = j0; j <= i; j++) if (m.attentionMask[mo + j] === 0) p[r + j] = -Infinity;
+      }
+    }
+  }
+  return empty;
+}
+
+function zeroEmptyRows(p: Float32Array, s: AttnShape, m: AttnMask): void {
+  const { B, T, NH } = s;
+  for (let b = 0; b < B; b++) for (let i = 0; i < T; i++) {
+    if (visibleRange(m, b, T, i)[1]) continue;
+    for (let h = 0; h < NH; h++) { const r = ((b * NH + h) * T + i) * T; p.fill(0, r, r + T); }
+  }
 }
 
 /** In place over rows of probs [B, NH, T, T]: softmax over visible keys, zeros elsewhere. */
 export function maskedSoftmax(p: Vec, s: AttnShape, m: AttnMask): void {
   const { B, T, NH } = s;
+  const exp = p instanceof Float64Array ? Math.exp : expf; // fast exp for float32, exact for float64 tests
   for (let b = 0; b < B; b++) {
     const mo = b * T;
     for (let h = 0; h < NH; h++) {
@@ -47,7 +96,7 @@ export function maskedSoftmax(p: Vec, s: AttnShape, m: AttnMask): void {
         let sum = 0;
         for (let j = 0; j < T; j++) {
           if (j < j0 || j > i || (m.attentionMask && m.attentionMask[mo + j] === 0)) { p[r + j] = 0; continue; }
-          const e = Math.exp(p[r + j]! - mx);
+          const e = exp(p[r + j]! - mx);
           p[r + j] = e;
           sum += e;
         }

@@ -2,6 +2,8 @@
 // each with its gradient wrt the logits. Not a preference loss: DPO/SFT losses build on these in src/train.
 
 import { assertLen, type Vec } from './types.js';
+import { expf } from './fastmath.js';
+import { ortSoftmax } from './ort_ops.js';
 
 /** log-sum-exp of logits[o .. o+V) in float64. */
 export function logSumExp(logits: Vec, o: number, V: number): number {
@@ -47,7 +49,7 @@ export function tokenLogprobsBackward(dlogits: Vec, logits: Vec, ids: Int32Array
  * Mean next-token cross-entropy over target tokens (transformers' causal-LM loss with labels = ids and -100 where
  * labelMask is 0). labelMask [B, T]: 1 = token j is a target (scored from logits at j-1); null = all tokens j >= 1.
  * Returns the loss, the number of targets and dlogits [B, T, V] of the mean loss (zeros when there are no targets).
- * One exp per logit: dlogits holds exp(x - max) first, then is scaled into softmax - onehot.
+ * One (fast, float32-accurate) exp per logit: dlogits holds exp(x - max) first, then is scaled into softmax - onehot.
  */
 export function crossEntropy(logits: Float32Array, ids: Int32Array, B: number, T: number, V: number, labelMask: Uint8Array | null = null): { loss: number; count: number; dlogits: Float32Array } {
   assertLen('crossEntropy logits', logits, B * T * V); assertLen('crossEntropy ids', ids, B * T);
@@ -64,11 +66,39 @@ export function crossEntropy(logits: Float32Array, ids: Int32Array, B: number, T
       let mx = -Infinity;
       for (let i = 0; i < V; i++) { const x = logits[o + i]!; if (x > mx) mx = x; }
       let s = 0;
-      for (let i = 0; i < V; i++) { const e = Math.exp(logits[o + i]! - mx); dlogits[o + i] = e; s += e; }
+      for (let i = 0; i < V; i++) { const e = expf(logits[o + i]! - mx); dlogits[o + i] = e; s += e; }
       sum += logits[o + target]! - mx - Math.log(s);
       const k = 1 / (s * count);
       for (let i = 0; i < V; i++) dlogits[o + i]! *= k;
       dlogits[o + target]! -= 1 / count;
+    }
+  }
+  return { loss: -sum / count, count, dlogits };
+}
+
+/**
+ * crossEntropy with the softmax in ORT (vectorised; same contract and result to float32 rounding).
+ * log p(target) is log(softmax) unless that underflows, then an exact log-sum-exp of the row.
+ */
+export async function crossEntropyOrt(logits: Float32Array, ids: Int32Array, B: number, T: number, V: number, labelMask: Uint8Array | null = null): Promise<{ loss: number; count: number; dlogits: Float32Array }> {
+  assertLen('crossEntropy logits', logits, B * T * V); assertLen('crossEntropy ids', ids, B * T);
+  let count = 0;
+  for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) if (!labelMask || labelMask[b * T + t + 1]) count++;
+  const dlogits = new Float32Array(B * T * V);
+  if (count === 0) return { loss: 0, count, dlogits };
+  await ortSoftmax(dlogits, logits, B * T, V);
+  let sum = 0;
+  const k = 1 / count;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const o = (b * T + t) * V;
+      if (t + 1 >= T || (labelMask && !labelMask[b * T + t + 1])) { dlogits.fill(0, o, o + V); continue; }
+      const target = ids[b * T + t + 1]!;
+      if (!(target >= 0 && target < V)) throw new RangeError(`crossEntropy: token id ${target} outside vocabulary [0, ${V})`);
+      const pt = dlogits[o + target]!;
+      sum += pt > 1e-30 ? Math.log(pt) : logits[o + target]! - logSumExp(logits, o, V);
+      for (let i = 0; i < V; i++) dlogits[o + i]! *= k;
+      dlogits[o + target]! -= k;
     }
   }
   return { loss: -sum / count, count, dlogits };

@@ -1,5 +1,5 @@
-// A minimal protobuf encoder for single-operator ONNX models (ModelProto with one NodeProto), used by gemm.ts.
-// Not an ONNX library: it writes only the fields needed for MatMul / Gemm / FusedMatMul graphs with float inputs.
+// A minimal protobuf encoder for single-operator ONNX models (ModelProto with one NodeProto), used by gemm.ts and
+// ort_ops.ts. Not an ONNX library: it writes only the fields one-node float graphs (FusedMatMul, Softmax, ...) need.
 
 class Pb {
   private bytes: number[] = [];

@@ -1,0 +1,154 @@
+// Engine benchmark: GEMM peak, training step (forward + loss + backward) on the reference small config, the ratio
+// to PyTorch eager (same threads) when the interop venv exists, and the SmolLM-135M shape's peak memory and speed.
+// Not a test: prints ratios measured in this run. Usage: npx tsx bench/model.ts [--steps N] [--no-torch] [--no-smol]
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Model } from '../src/model/model.js';
+import { parseModelConfig, countParams, type ModelConfig } from '../src/model/config.js';
+import { matmul, gemmSettings, gemmStats } from '../src/model/gemm.js';
+import { crossEntropyOrt } from '../src/model/kernels/loss.js';
+import { Rng } from '../src/util/rng.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const num = (name: string, def: number) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : def; };
+const threads = num('--threads', 2);
+gemmSettings.threads = threads;
+
+const SMOL = { model_type: 'llama', vocab_size: 49152, hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, tie_word_embeddings: true, rms_norm_eps: 1e-5 };
+
+function smallConfig(): ModelConfig {
+  const { tokenizer: _t, ...spec } = JSON.parse(fs.readFileSync(path.join(root, 'configs/small.json'), 'utf8'));
+  return parseModelConfig(spec, 'configs/small.json');
+}
+
+function randomIds(n: number, V: number, seed: number): Int32Array {
+  const r = new Rng(seed), ids = new Int32Array(n);
+  for (let i = 0; i < n; i++) ids[i] = r.int(V);
+  return ids;
+}
+
+/** Useful training FLOPs per step: 3 x forward, forward = 2 x matmul params per token + causal attention. */
+function modelFlops(c: ModelConfig, B: number, T: number): number {
+  const C = c.hidden_size, Q = c.num_attention_heads * c.head_dim, KV = c.num_key_value_heads * c.head_dim;
+  const perLayer = C * (Q + 2 * KV) + Q * C + 3 * C * c.intermediate_size;
+  const matmulParams = c.num_hidden_layers * perLayer + c.vocab_size * C;
+  const attn = c.num_hidden_layers * 2 * 2 * Q * ((T + 1) / 2); // QK^T and PV over the causal half, per token
+  return 3 * B * T * (2 * matmulParams + attn);
+}
+
+async function gemmPeak(): Promise<{ gflops: number; shapes: string[] }> {
+  const rng = new Rng(1), shapes: string[] = [];
+  let best = 0;
+  for (const [M, K, N] of [[512, 256, 1024], [1024, 256, 1376], [2048, 768, 768]] as const) {
+    const a = new Float32Array(M * K).map(() => rng.normal()), b = new Float32Array(K * N).map(() => rng.normal()), out = new Float32Array(M * N);
+    for (let i = 0; i < 3; i++) await matmul(out, a, b, M, N, K);
+    const reps = Math.max(5, Math.round(2e10 / (2 * M * N * K)));
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) await matmul(out, a, b, M, N, K);
+    const g = (2 * M * N * K * reps) / ((performance.now() - t0) * 1e6);
+    shapes.push(`${M}x${K}.${K}x${N}: ${g.toFixed(1)} GFLOP/s`);
+    best = Math.max(best, g);
+  }
+  return { gflops: best, shapes };
+}
+
+/** GFLOP/s of one 2048x768 . 768x768 multiply, run right before each timed step (pairs the load conditions). */
+const probe = (() => {
+  const M = 2048, K = 768, N = 768, rng = new Rng(3);
+  const a = new Float32Array(M * K).map(() => rng.normal()), b = new Float32Array(K * N).map(() => rng.normal()), out = new Float32Array(M * N);
+  return async (): Promise<number> => {
+    await matmul(out, a, b, M, N, K);
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) await matmul(out, a, b, M, N, K);
+    return (3 * 2 * M * N * K) / ((performance.now() - t0) * 1e6);
+  };
+})();
+
+/** Times forward + cross-entropy + backward; returns median seconds per step and the GEMM flops of one step. */
+async function trainSteps(model: Model, B: number, T: number, steps: number, warmup: number, withProbe = false): Promise<{ sec: number; flops: number; gemmSec: number; loss: number; peaks: number[]; secs: number[] }> {
+  model.enableGrad();
+  const V = model.config.vocab_size, ids = randomIds(B * T, V, 7);
+  const times: number[] = [], peaks: number[] = [];
+  let flops = 0, gemmMs = 0, loss = 0;
+  for (let s = 0; s < warmup + steps; s++) {
+    if (withProbe && s >= warmup) peaks.push(await probe());
+    const f0 = gemmStats.flops, g0 = gemmStats.ms, t0 = performance.now();
+    const logits = await model.forward(ids, B, T, { train: true });
+    const ce = await crossEntropyOrt(logits, ids, B, T, V);
+    await model.backward(ce.dlogits);
+    const dt = (performance.now() - t0) / 1000;
+    if (s >= warmup) { times.push(dt); flops = gemmStats.flops - f0; gemmMs = gemmStats.ms - g0; loss = ce.loss; }
+  }
+  const secs = times.slice();
+  times.sort((a, b) => a - b);
+  return { sec: times[Math.floor(times.length / 2)]!, flops, gemmSec: gemmMs / 1000, loss, peaks, secs };
+}
+
+async function smolChild(): Promise<void> {
+  const cfg = parseModelConfig(SMOL, 'smollm-135m-shape');
+  const m = Model.init(cfg, 1);
+  const r = await trainSteps(m, 1, 512, num('--steps', 2), num('--warmup', 1));
+  const rss = process.resourceUsage().maxRSS * 1024;
+  process.stdout.write(JSON.stringify({ params: countParams(cfg), sec: r.sec, tokens_per_s: 512 / r.sec, peak_rss_bytes: rss, loss: r.loss }) + '\n');
+}
+
+function torchBench(cfg: ModelConfig, B: number, T: number, steps: number): { tokens_per_s: number; torch: string } | null {
+  const venvRoot = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'radpo');
+  if (!fs.existsSync(venvRoot)) return null;
+  const venv = fs.readdirSync(venvRoot).map((d) => path.join(venvRoot, d, 'bin', 'python')).find((p) => fs.existsSync(p) && fs.existsSync(path.join(p, '..', '..', '.complete')));
+  if (!venv) return null;
+  const cfgFile = path.join(os.tmpdir(), `radpo-bench-${process.pid}.json`);
+  fs.writeFileSync(cfgFile, JSON.stringify({ config: cfg, B, T, steps, threads }));
+  const r = spawnSync(venv, [path.join(here, 'model_torch.py'), cfgFile], { encoding: 'utf8', timeout: 600_000 });
+  fs.rmSync(cfgFile, { force: true });
+  if (r.status !== 0) { process.stderr.write(`torch benchmark failed: ${r.stderr.slice(-2000)}\n`); return null; }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+async function main(): Promise<void> {
+  if (flag('--smol-child')) return smolChild();
+  const steps = num('--steps', 5);
+  console.log(`radpo engine benchmark: ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, ORT threads ${threads}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const peak = await gemmPeak();
+  console.log(`GEMM peak (ORT FusedMatMul): ${peak.gflops.toFixed(1)} GFLOP/s   [${peak.shapes.join('; ')}]`);
+
+  const cfg = smallConfig(), B = 4, T = 256;
+  const m = Model.init(cfg, 1);
+  const r = await trainSteps(m, B, T, steps, 2, true);
+  const mf = modelFlops(cfg, B, T);
+  // per-step fraction against the probe GEMM measured just before it (robust to a machine shared with other jobs)
+  const fr = r.secs.map((s, i) => mf / s / 1e9 / r.peaks[i]!).sort((a, b) => a - b);
+  const eff = r.flops / r.sec / 1e9, useful = modelFlops(cfg, B, T) / r.sec / 1e9;
+  console.log(`small config (${(countParams(cfg) / 1e6).toFixed(2)}M params, B=${B}, T=${T}) train step (forward + cross-entropy + backward):`);
+  console.log(`  ${(r.sec * 1000).toFixed(0)} ms/step, ${(B * T / r.sec).toFixed(0)} tokens/s, GEMM work ${(r.flops / 1e9).toFixed(2)} GFLOP/step ` +
+    `(${(r.gemmSec * 1000).toFixed(0)} ms inside ORT GEMMs), loss ${r.loss.toFixed(3)}`);
+  console.log(`  issued GEMM FLOP/s ${eff.toFixed(1)} G = ${(100 * eff / peak.gflops).toFixed(1)}% of GEMM peak; useful model FLOP/s (6 x params x tokens + causal attention) ` +
+    `${useful.toFixed(1)} G = ${(100 * useful / peak.gflops).toFixed(1)}% of GEMM peak (target >= 35%)`);
+  console.log(`  paired with a 2048x768x768 GEMM probe before each step: median useful fraction ${(100 * fr[Math.floor(fr.length / 2)]!).toFixed(1)}% ` +
+    `(probe ${r.peaks.map((x) => x.toFixed(0)).join('/')} GFLOP/s)`);
+
+  if (!flag('--no-torch')) {
+    const t = torchBench(cfg, B, T, steps);
+    if (t) console.log(`  PyTorch ${t.torch} eager, ${threads} threads: ${t.tokens_per_s.toFixed(0)} tokens/s; radpo / PyTorch = ${((B * T / r.sec) / t.tokens_per_s).toFixed(2)} (target >= 1.0)`);
+    else console.log('  PyTorch: interop venv not found (bash interop/setup.sh), ratio skipped');
+  }
+
+  if (!flag('--no-smol')) {
+    const c = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--smol-child', '--threads', String(threads)], { cwd: root, encoding: 'utf8', timeout: 900_000 });
+    if (c.status !== 0) console.log(`SmolLM-135M shape: failed: ${c.stderr.slice(-2000)}`);
+    else {
+      const s = JSON.parse(c.stdout.trim().split('\n').pop()!);
+      console.log(`SmolLM-135M shape (${(s.params / 1e6).toFixed(1)}M params, B=1, T=512) forward + backward: ${(s.sec).toFixed(2)} s/step, ` +
+        `${s.tokens_per_s.toFixed(0)} tokens/s, peak RSS ${(s.peak_rss_bytes / 2 ** 30).toFixed(2)} GiB (limit 6 GiB)`);
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,67 @@
+// `radpo experiment NAME`: runs one of the paper's experiments on a synthetic task over seeds and writes results
+// JSON and an HTML report. Thin shell over runExperiment (src/experiments/run.ts).
+
+import type { Command } from '../command.js';
+import { parseCommand } from '../command.js';
+import { RadpoError } from '../../util/errors.js';
+import { Progress, formatDuration } from '../../util/progress.js';
+import type { OptionTable } from '../../util/options.js';
+import { RUN_OPTIONS, type Hooks, type RunConfig } from '../../experiments/pipeline.js';
+import { EXPERIMENT_NAMES, runExperiment } from '../../experiments/run.js';
+import { EXPERIMENTS } from '../../experiments/experiments.js';
+
+const { seed: _seed, ...RUN_KEYS } = RUN_OPTIONS;
+
+export const EXPERIMENT_OPTIONS = {
+  seeds: { type: 'int', default: 3, min: 1, help: 'number of seeds (1..N)', group: 'Experiment' },
+  output: { type: 'string', alias: 'o', help: 'output folder (default runs/experiment-NAME)', group: 'Experiment' },
+  quick: { type: 'boolean', default: false, help: 'smaller data and model (smoke runs)', group: 'Experiment' },
+  ...Object.fromEntries(Object.entries(RUN_KEYS).map(([k, v]) => [k, { ...v, default: undefined }])),
+} as OptionTable;
+
+/** Stage lines on stderr (always) and a step counter bar during training (TTY only). */
+export function stageReporter(): { hooks: Hooks; done(): void } {
+  const t0 = Date.now();
+  let bar: Progress | null = null;
+  const hooks: Hooks = {
+    onStage(stage) {
+      bar?.done(); bar = null;
+      process.stderr.write(`[${formatDuration((Date.now() - t0) / 1000).padStart(5)}] ${stage}\n`);
+    },
+    onLog(stage, m) {
+      if (typeof m.loss !== 'number') return;
+      bar ??= new Progress({ label: `  ${stage}`, unit: 'steps' });
+      bar.update(m.step ?? 0, `loss ${m.loss.toFixed(3)}`);
+    },
+  };
+  return { hooks, done: () => { bar?.done(); bar = null; } };
+}
+
+export const experimentCommand: Command = {
+  name: 'experiment',
+  summary: `run a paper experiment on synthetic tasks (${EXPERIMENT_NAMES.join(', ')})`,
+  async run(argv) {
+    const p = parseCommand({
+      usage: `radpo experiment NAME [--seeds 3] [--output DIR] [options]   (NAME: ${EXPERIMENT_NAMES.join(', ')})`,
+      description: ['Runs a named experiment over seeds 1..N; writes DIR/results.json and DIR/report.html.', '  toy: the poster\'s toy examples solved exactly',
+        ...Object.entries(EXPERIMENTS).map(([k, v]) => `  ${k}: ${v.summary}`)].join('\n'),
+      options: EXPERIMENT_OPTIONS,
+      positionals: { min: 1, max: 1 },
+      recipe: true,
+    }, argv);
+    if (!p) return 0;
+    const name = p.positionals[0]!;
+    if (!(EXPERIMENT_NAMES as readonly string[]).includes(name)) throw new RadpoError('usage', `unknown experiment (known: ${EXPERIMENT_NAMES.join(', ')})`, { value: name });
+    const o = p.options as Record<string, unknown>;
+    const overrides: Partial<RunConfig> = {};
+    for (const k of Object.keys(RUN_KEYS)) if (o[k] !== undefined) (overrides as Record<string, unknown>)[k] = o[k];
+    const seeds = Array.from({ length: o.seeds as number }, (_, i) => i + 1);
+    const output = (o.output as string | undefined) ?? `runs/experiment-${name}`;
+    const rep = stageReporter();
+    const f = await runExperiment({ name, seeds, output, quick: o.quick as boolean, overrides, hooks: rep.hooks });
+    rep.done();
+    const verdicts = f.sections.flatMap((s) => s.blocks).filter((b) => b.kind === 'verdict').map((b) => (b as { text: string }).text);
+    process.stdout.write(`${verdicts.map((v) => `- ${v}`).join('\n')}${verdicts.length ? '\n' : ''}wrote ${output}/results.json and ${output}/report.html (${formatDuration(f.seconds)})\n`);
+    return 0;
+  },
+};
