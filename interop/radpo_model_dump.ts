@@ -11,9 +11,13 @@ import { saveSafetensors } from '../src/model/safetensors.js';
 
 interface RunRequest { op: 'run'; model: string; ids: number[][]; attention_mask?: number[][]; position_ids?: number[][]; labels_mask?: number[][]; out_dir: string }
 interface InitRequest { op: 'init'; config: Record<string, unknown>; seed: number; out: string; dtype?: 'F32' | 'BF16' }
+interface CliRequest { op: 'cli'; argv: string[] }
 
-const req = JSON.parse(fs.readFileSync(process.argv[2]!, 'utf8')) as RunRequest | InitRequest;
-if (req.op === 'init') {
+const req = JSON.parse(fs.readFileSync(process.argv[2]!, 'utf8')) as RunRequest | InitRequest | CliRequest;
+if (req.op === 'cli') {
+  const { main } = await import('../src/cli/main.js');
+  process.exitCode = await main(req.argv);
+} else if (req.op === 'init') {
   const m = Model.init(parseModelConfig(req.config, 'request'), req.seed);
   await m.save(req.out, { dtype: req.dtype ?? 'F32' });
 } else {

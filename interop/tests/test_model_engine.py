@@ -147,3 +147,19 @@ def test_sharded_and_f16_transformers_checkpoints(tmp_path):
     half = model.half()
     half.save_pretrained(tmp_path / "f16")
     compare(half.float(), tmp_path / "f16", tmp_path)  # radpo reads F16 exactly into fp32
+
+
+def test_radpo_init_folder_loads_in_transformers(tmp_path):
+    """`radpo init` output: transformers loads model and tokenizer unchanged, and both engines agree on it."""
+    from transformers import AutoTokenizer
+    spec = json.loads((ROOT / "configs" / "small.json").read_text())
+    spec.update(hidden_size=64, intermediate_size=96, num_hidden_layers=2, vocab_size=300,
+                tokenizer={"kind": "byte_bpe", "vocab_size": 300, "corpus": ["hello world, hello there"] * 5})
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    radpo({"op": "cli", "argv": ["init", "--config", str(tmp_path / "spec.json"), "-o", str(tmp_path / "m"), "--seed", "5"]}, tmp_path)
+    tok = AutoTokenizer.from_pretrained(tmp_path / "m")
+    ids = tok("hello world")["input_ids"]
+    assert tok.decode(ids) == "hello world" and max(ids) < 300
+    model = AutoModelForCausalLM.from_pretrained(tmp_path / "m", attn_implementation="eager").float()
+    assert model.config.vocab_size == 300 and model.config.eos_token_id == tok.eos_token_id
+    compare(model, tmp_path / "m", tmp_path)

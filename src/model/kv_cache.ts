@@ -299,13 +299,35 @@ function gemvModuleBytes(): Uint8Array {
   ];
   const locals = [2, 4, 0x7f, 4, 0x7b];                            // 4 x i32 (n, k, kb, unused), 4 x v128
   const body = [...locals, ...code];
+  // wsum(v, p, out, n, HS): out[0..HS) = sum_{j<n} p[j] * v[j*HS .. j*HS+HS); byte pointers, HS % 4 == 0.
+  const store = simd(0x0b, 4, 0), splat = simd(0x13);
+  const wsum = [
+    ...lg(4), ...i32c(2), 0x74, ...ls(7),                         // kb = HS * 4
+    ...i32c(0), ...ls(6),
+    0x03, 0x40, ...lg(2), ...lg(6), 0x6a, ...zero, ...store,        // out[e..e+4) = 0
+    ...lg(6), ...i32c(16), 0x6a, ...lt(6), ...lg(7), 0x49, 0x0d, 0, 0x0b,
+    ...i32c(0), ...ls(5),                                          // j = 0
+    0x02, 0x40, 0x03, 0x40,
+    ...lg(5), ...lg(3), 0x4f, 0x0d, 1,                             // if j >= n break
+    ...lg(1), ...lg(5), ...i32c(2), 0x74, 0x6a, 0x2a, 2, 0, ...splat, ...ls(9), // s = splat(p[j])
+    ...i32c(0), ...ls(6),
+    0x03, 0x40,
+    ...lg(2), ...lg(6), 0x6a,                                      // &out[e]
+    ...lg(2), ...lg(6), 0x6a, ...load(0), ...lg(9), ...lg(0), ...lg(6), 0x6a, ...load(0), ...mul4, ...add4, ...store,
+    ...lg(6), ...i32c(16), 0x6a, ...lt(6), ...lg(7), 0x49, 0x0d, 0,
+    0x0b,
+    ...lg(0), ...lg(7), 0x6a, ...ls(0),                            // v += kb
+    ...lg(5), ...i32c(1), 0x6a, ...ls(5), 0x0c, 0,
+    0x0b, 0x0b, 0x0b,
+  ];
+  const body2 = [...locals, ...wsum];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 5, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
     ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...str('gemv'), 0x00, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
+    ...section(3, [2, 0, 0]),
+    ...section(7, [2, ...str('gemv'), 0x00, 0, ...str('wsum'), 0x00, 1]),
+    ...section(10, [2, ...uleb(body.length), ...body, ...uleb(body2.length), ...body2]),
   ]);
 }
 

@@ -2,7 +2,6 @@
 // AdamW, clipping and checkpoints touch nothing else), and a reference view = the same base with the adapter off.
 // Not a second copy of the base: policy and reference share one Model; calls are serialised so the switch is safe.
 
-import * as path from 'node:path';
 import type { Model, ForwardOpts } from './model.js';
 import { LORA_TARGETS, LoraAdapter, type LoraConfig, type LoraTarget } from './lora.js';
 import { saveAdapter } from './lora_io.js';
@@ -104,5 +103,3 @@ export class LoraModel {
   clone(): never { throw new RadpoError('unsupported', 'a LoRA model has no independent copy: use reference() for the DPO reference'); }
 }
 
-/** Resolves a base folder path for adapter_config.json (absolute when local). */
-export function basePathFor(dir: string | undefined): string | null { return dir ? path.resolve(dir) : null; }

@@ -24,6 +24,8 @@ export interface ForwardOpts {
   positionIds?: Int32Array;
   /** Keep activations for backward(). */
   train?: boolean;
+  /** Write the logits into this [B*T*V] buffer (returned) instead of a new array: no allocation per call. */
+  logitsOut?: Float32Array;
 }
 
 /** Projection groups of a layer as the engine computes them (fused GEMMs): [q|k|v], o, [gate|up], down. */
@@ -222,7 +224,8 @@ export class Model {
       addInto(next, s.x2, a.tmp, N * C);
     }
     rmsnormForward(a.lnf, a.rstdf, a.xf, p.view('model.norm.weight'), N, C, eps);
-    const logits = new Float32Array(N * V);
+    if (opts.logitsOut && opts.logitsOut.length !== N * V) throw new Error(`Model.forward: logitsOut has length ${opts.logitsOut.length}, expected ${N * V}`);
+    const logits = opts.logitsOut ?? new Float32Array(N * V);
     await linearForward(logits, a.lnf, this.lmHead(p), null, N, C, V);
     if (train) this.saved = { ids: ids.slice(), B, T, acts: a };
     return logits;

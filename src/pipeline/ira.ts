@@ -12,6 +12,7 @@ import { trainDpo } from '../train/dpo.js';
 import type { DpoConfig } from '../train/config.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { resolveOptions } from '../util/options.js';
+import { RadpoError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { IRA_OPTIONS, type IraConfig } from './ira_options.js';
 import { loadScorer } from './model_dirs.js';
@@ -36,12 +37,12 @@ function trained(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'model.safetensors')) && fs.existsSync(path.join(dir, 'metrics.jsonl'));
 }
 
-/** Stage records of an earlier run in the same folder, by name (empty when there is none or it is unreadable). */
-function previousStages(file: string): Map<string, IraStage> {
+/** Stage records (by name) and config of an earlier run in the same folder (empty when none or unreadable). */
+function previousRun(file: string): { stages: Map<string, IraStage>; config: Record<string, unknown> | null } {
   try {
-    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { stages?: IraStage[] };
-    return new Map((doc.stages ?? []).map((s) => [s.name, s]));
-  } catch { return new Map(); }
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { stages?: IraStage[]; config?: Record<string, unknown> };
+    return { stages: new Map((doc.stages ?? []).map((s) => [s.name, s])), config: doc.config ?? null };
+  } catch { return { stages: new Map(), config: null }; }
 }
 
 /** A tiny random Llama with a character tokenizer (init_model: tiny), for smoke runs of the whole loop. */
@@ -57,7 +58,8 @@ export async function initTinyModel(dir: string, seed: number): Promise<void> {
 }
 
 /**
- * Runs the loop into `output_dir`. Each stage is skipped when `resume` is on and its output is complete; the
+ * Runs the loop into `output_dir`. Each stage is skipped when `resume` is on, its output is complete and no stage
+ * before it ran in this call (a rerun upstream makes everything after it stale); the
  * relabel stage also resumes row by row through its log-prob cache. Round 1 and round 2 use the same DPO keys;
  * round 2 starts from `round2_init` (its reference is its starting model, as TRL does). `pipeline.json` records
  * the resolved config, each stage's summary and timings.
@@ -68,16 +70,22 @@ export async function runIra(config: Partial<IraConfig>, opts: { quiet?: boolean
   const p = iraPaths(cfg.output_dir);
   fs.mkdirSync(cfg.output_dir, { recursive: true });
   const stages: IraStage[] = [];
-  const before = previousStages(p.summary);
+  const prev = previousRun(p.summary);
+  const before = prev.stages;
+  const changed = prev.config ? Object.keys(cfg).filter((k) => k !== 'resume' && JSON.stringify(prev.config?.[k]) !== JSON.stringify(cfg[k as keyof IraConfig])) : [];
+  if (cfg.resume && changed.length > 0) log(`config differs from the run that made the existing outputs (${changed.join(', ')}); finished stages are still reused: pass --resume false (or remove their outputs) to redo them`);
+  let upstreamRan = false; // once a stage runs, the outputs after it are stale
+
   const save = (): void => writeJsonAtomic(p.summary, { radpo_version: VERSION, config: cfg, stages });
   const stage = async (name: string, output: string, done: boolean, run: () => Promise<unknown>): Promise<void> => {
     const t0 = Date.now();
-    if (cfg.resume && done) {
+    if (cfg.resume && done && !upstreamRan) {
       // keep what the run that made the output recorded about it
       stages.push({ ...before.get(name), name, skipped: true, seconds: 0, output });
       log(`${name}: done before, skipped (${output})`);
     } else {
       log(`${name}: running -> ${output}`);
+      upstreamRan = true;
       const result = await run();
       stages.push({ name, skipped: false, seconds: (Date.now() - t0) / 1000, output, result });
     }
@@ -86,7 +94,7 @@ export async function runIra(config: Partial<IraConfig>, opts: { quiet?: boolean
 
   const start = cfg.model_name_or_path;
   if (!fs.existsSync(path.join(start, 'config.json'))) {
-    if (cfg.init_model !== 'tiny') throw new Error(`model_name_or_path ${start} has no config.json (set init_model: tiny for a random smoke-test model)`);
+    if (cfg.init_model !== 'tiny') throw new RadpoError('model', 'model_name_or_path has no config.json (init_model: tiny creates a random smoke-test model there)', { file: start, field: 'model_name_or_path' });
     await initTinyModel(start, cfg.seed);
     log(`init_model: created a tiny random model in ${start}`);
   }

@@ -43,7 +43,7 @@ export async function relabelFile(input: string, output: string, policy: ModelSc
     return { kind: 'pairs', responses: rows.length, summary, stats: ir.stats };
   }
   const multi = { score_attribute: opts.score_attribute };
-  const responses = data.rows.map((row, i) => multiResponses(data.schema, row, input, data.lines[i] as number, multi));
+  const responses = data.rows.map((row, i) => multiResponses(data.schema, row, data.where[i]!.file, data.where[i]!.line, multi));
   const rows: CompletionRow[] = responses.flat().map((r) => ({ prompt: r.prompt, completion: r.completion }));
   const ir = await implicitRewardsFromScorers(policy, reference, rows, opts);
   const out = relabelMultiRows(data.schema, data.rows, responses, ir.rewards, { ...scale, ...multi });

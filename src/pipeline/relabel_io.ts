@@ -2,7 +2,8 @@
 // (UltraFeedback raw, HelpSteer2). Not the relabeling rule (data/relabel*.ts) nor a writer (data/write.ts).
 
 import { readRows } from '../data/read.js';
-import { detectSchema, toPreferencePair, PAIR_SCHEMAS, type FieldMap, type SchemaName } from '../data/schema.js';
+import { readPreferencePairs } from '../data/pairs.js';
+import { detectSchema, PAIR_SCHEMAS, type FieldMap, type SchemaName } from '../data/schema.js';
 import type { PreferencePair, Row } from '../data/types.js';
 import type { MultiSchema } from '../data/relabel_multi.js';
 import { RadpoError } from '../util/errors.js';
@@ -17,26 +18,36 @@ export interface ReadInputOptions {
 
 export type RelabelInput =
   | { kind: 'pairs'; schema: SchemaName; pairs: PreferencePair[] }
-  | { kind: 'multi'; schema: MultiSchema; rows: Row[]; lines: number[] };
+  | { kind: 'multi'; schema: MultiSchema; rows: Row[]; where: { file: string; line: number }[] };
 
 const MULTI: ReadonlySet<string> = new Set<MultiSchema>(['ultrafeedback-raw', 'helpsteer2']);
 
 /** Reads `file` as preference pairs (any pair schema) or multi-response rows (UltraFeedback raw, HelpSteer2). */
 export async function readRelabelInput(file: string, opts: ReadInputOptions = {}): Promise<RelabelInput> {
   let schema: SchemaName | null = opts.schema ?? null;
-  const pairs: PreferencePair[] = [];
-  const raw: Row[] = [];
-  const lines: number[] = [];
-  for await (const { row, line, file: f } of readRows(file, { split: opts.split })) {
-    if (schema === null) {
+  if (schema === null) {
+    for await (const { row, line, file: f } of readRows(file, { split: opts.split })) {
       schema = detectSchema(row);
       if (schema === null) throw new RadpoError('input', 'cannot tell the schema of the first row; pass --schema (and --field_map for custom fields)', { file: f, line, value: Object.keys(row) });
+      break;
     }
-    if (MULTI.has(schema)) { raw.push(row); lines.push(line); }
-    else if (PAIR_SCHEMAS.has(schema)) pairs.push(toPreferencePair(row, { schema, fieldMap: opts.field_map, file: f, line }));
-    else throw new RadpoError('input', `schema ${schema} has no responses to relabel (expected preference pairs, UltraFeedback raw or HelpSteer2 rows)`, { file: f, line });
-    if (opts.limit && pairs.length + raw.length >= opts.limit) break;
+    if (schema === null) throw new RadpoError('input', 'no rows', { file });
   }
-  if (schema === null) throw new RadpoError('input', 'no rows', { file });
-  return MULTI.has(schema) ? { kind: 'multi', schema: schema as MultiSchema, rows: raw, lines } : { kind: 'pairs', schema, pairs };
+  const limit = opts.limit || Infinity;
+  if (MULTI.has(schema)) {
+    const rows: Row[] = [];
+    const where: { file: string; line: number }[] = [];
+    for await (const { row, line, file: f } of readRows(file, { split: opts.split })) {
+      if (rows.length >= limit) break;
+      rows.push(row); where.push({ file: f, line });
+    }
+    return { kind: 'multi', schema: schema as MultiSchema, rows, where };
+  }
+  if (!PAIR_SCHEMAS.has(schema)) throw new RadpoError('input', `schema ${schema} has no responses to relabel (expected preference pairs, UltraFeedback raw or HelpSteer2 rows)`, { file });
+  const pairs: PreferencePair[] = [];
+  for await (const p of readPreferencePairs(file, { split: opts.split, schema, fieldMap: opts.field_map })) {
+    if (pairs.length >= limit) break;
+    pairs.push(p);
+  }
+  return { kind: 'pairs', schema, pairs };
 }

@@ -41,7 +41,7 @@ export async function scoreFile(input: string, output: string, model: ModelScore
     rows = data.pairs.flatMap((p) => [{ prompt: p.prompt, completion: p.chosen }, { prompt: p.prompt, completion: p.rejected }]);
     originals = data.pairs.flatMap((p) => originalScores(p));
   } else {
-    const resp = data.rows.flatMap((row, i) => multiResponses(data.schema, row, input, data.lines[i] as number, opts));
+    const resp = data.rows.flatMap((row, i) => multiResponses(data.schema, row, data.where[i]!.file, data.where[i]!.line, opts));
     rows = resp.map((r) => ({ prompt: r.prompt, completion: r.completion }));
     originals = resp.map((r) => r.original);
   }

@@ -94,6 +94,10 @@ test('gradients accumulate across backward calls; train and inference forward ag
   const a = await m.forward(ids, B, T, { attentionMask: mask, train: true });
   const b = await m.forward(ids, B, T, { attentionMask: mask });
   assert.deepEqual(a, b);
+  const buf = new Float32Array(a.length);
+  assert.equal(await m.forward(ids, B, T, { attentionMask: mask, logitsOut: buf }), buf);
+  assert.deepEqual(buf, a);
+  await assert.rejects(m.forward(ids, B, T, { logitsOut: new Float32Array(3) }), /logitsOut has length 3/);
   const { dlogits } = crossEntropy(a, ids, B, T, V, labels);
   await m.backward(dlogits);
   const once = m.grads!.data.slice();

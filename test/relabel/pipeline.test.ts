@@ -58,6 +58,12 @@ test('runIra: DPO -> relabel -> augment -> DPO, each stage checked; a rerun skip
   const again = await runIra(cfg, { quiet: true });
   assert.ok(again.stages.every((st) => st.skipped));
   assert.deepEqual(again.stages[1]!.result, r.stages[1]!.result, 'a resumed run keeps the earlier stage summaries');
+  // Removing the augmented data reruns augment and, downstream of it, round 2 (stale), but not round 1 or relabel.
+  fs.rmSync(p.augmented);
+  const lines: string[] = [];
+  const third = await runIra({ ...cfg, max_steps: 1 }, { quiet: true, log: (l) => lines.push(l) });
+  assert.deepEqual(third.stages.map((st) => st.skipped), [true, true, false, false]);
+  assert.match(lines[0]!, /config differs .*\(max_steps\)/);
   for (const d of [dir, start]) fs.rmSync(d, { recursive: true, force: true });
 });
 

@@ -73,3 +73,22 @@ test('scoreFile: posterior over the 10 goals peaks at the score the fake model e
   assert.deepEqual(again.stats, { computed: 0, cached: 100 });
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('scoreFile on HelpSteer2 rows (real sample): verifier columns on every row, Spearman against the score attribute', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'radpo-score-'));
+  const hs2 = path.join(REAL, 'helpsteer2/helpsteer2_sample_10.jsonl');
+  const out = path.join(dir, 'hs2.jsonl');
+  const r = await scoreFile(hs2, out, fake, { scale_min: 0, scale_max: 4 });
+  const input = fs.readFileSync(hs2, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(r.responses, input.length);
+  assert.equal(r.pair_accuracy, null);
+  rows.forEach((row, i) => {
+    // the fake model's score 1 + (len mod 10) clipped to the 0-4 grid: argmax is the nearest goal
+    const q = 1 + (text([{ role: 'assistant', content: input[i].response }]).length % 10);
+    assert.equal(row.verifier_score, Math.min(4, q));
+    assert.equal(row.helpfulness, input[i].helpfulness);
+  });
+  assert.equal(typeof r.spearman_expected, 'number');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -92,3 +92,12 @@ test('a NaN loss stops training with a numeric error naming the step, keeping th
   );
   assert.deepEqual(fs.readdirSync(out).filter((n) => n.startsWith('checkpoint-')).sort(), ['checkpoint-1', 'checkpoint-2']);
 });
+
+test('SFT with packing evaluates on the held-out split at each epoch end (eval_strategy epoch)', async () => {
+  const ex = randomPairs(10, 4).map((p) => ({ input_ids: [...p.prompt_ids, ...p.chosen_ids], completion_mask: [...p.prompt_ids.map(() => 0), ...p.chosen_ids.map(() => 1)] }));
+  const r = await trainSft({ ...base, num_train_epochs: 2, per_device_train_batch_size: 4, logging_steps: 2, eval_strategy: 'epoch', packing: true, max_length: 16 }, { model: tinyModel(), train: ex, eval: ex.slice(0, 3), quiet: true });
+  const evals = r.metrics.filter((m) => 'eval_loss' in m);
+  // 10 examples of <= 11 tokens pack into 16-token rows: fewer rows than examples, 2 steps per epoch
+  assert.deepEqual(evals.map((m) => [m.step, m.epoch]), [[2, 1], [4, 2]]);
+  assert.ok(evals[1]!.eval_loss! < evals[0]!.eval_loss!, 'eval loss falls on the training examples themselves');
+});

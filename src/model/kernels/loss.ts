@@ -77,15 +77,17 @@ export function crossEntropy(logits: Float32Array, ids: Int32Array, B: number, T
 }
 
 /**
- * crossEntropy with the softmax in ORT (vectorised; same contract and result to float32 rounding).
+ * crossEntropy with the softmax in ORT (vectorised; same contract and result to float32 rounding); `out` [B*T*V]
+ * optionally receives dlogits (no allocation).
  * log p(target) is log(softmax) unless that underflows, then an exact log-sum-exp of the row.
  */
-export async function crossEntropyOrt(logits: Float32Array, ids: Int32Array, B: number, T: number, V: number, labelMask: Uint8Array | null = null): Promise<{ loss: number; count: number; dlogits: Float32Array }> {
+export async function crossEntropyOrt(logits: Float32Array, ids: Int32Array, B: number, T: number, V: number, labelMask: Uint8Array | null = null, out?: Float32Array): Promise<{ loss: number; count: number; dlogits: Float32Array }> {
   assertLen('crossEntropy logits', logits, B * T * V); assertLen('crossEntropy ids', ids, B * T);
   let count = 0;
   for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) if (!labelMask || labelMask[b * T + t + 1]) count++;
-  const dlogits = new Float32Array(B * T * V);
-  if (count === 0) return { loss: 0, count, dlogits };
+  if (out && out.length !== B * T * V) throw new Error(`crossEntropyOrt: out has length ${out.length}, expected ${B * T * V}`);
+  const dlogits = out ?? new Float32Array(B * T * V);
+  if (count === 0) { dlogits.fill(0); return { loss: 0, count, dlogits }; }
   await ortSoftmax(dlogits, logits, B * T, V);
   let sum = 0;
   const k = 1 / count;
