@@ -1,6 +1,6 @@
 // Benchmark of the data toolkit: augmentation throughput vs a plain read-parse-write pass over the same generated
 // UltraFeedback-sized file (64k H4 rows), and peak RSS augmenting a 1 GB file. Not a test: prints numbers only.
-// Usage: npx tsx bench/data.ts [--rows 64000] [--gb 1 | --gb 0 to skip] [--reps 2]
+// Usage: npx tsx bench/data.ts [--rows 64000 | --rows 0 to skip] [--gb 1 | --gb 0 to skip] [--reps 2]
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -75,19 +75,21 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'radpo-bench-data-'));
   try {
     const input = path.join(dir, 'uf.jsonl');
-    generate(input, rows, 0);
-    const mb = fs.statSync(input).size / 2 ** 20;
-    console.log(`generated ${rows} H4 rows, ${mb.toFixed(0)} MiB (${(fs.statSync(input).size / rows / 1024).toFixed(1)} KiB/row)`);
-    let plain = Infinity; let aug = Infinity;
-    for (let k = 0; k < reps; k++) {
-      plain = Math.min(plain, await timed(() => plainPass(input, path.join(dir, 'plain.jsonl'))));
-      aug = Math.min(aug, await timed(() => augmentFile(input, path.join(dir, 'aug.jsonl'), {})));
-      fs.rmSync(path.join(dir, 'plain.jsonl')); fs.rmSync(path.join(dir, 'aug.jsonl'));
+    if (rows > 0) {
+      generate(input, rows, 0);
+      const mb = fs.statSync(input).size / 2 ** 20;
+      console.log(`generated ${rows} H4 rows, ${mb.toFixed(0)} MiB (${(fs.statSync(input).size / rows / 1024).toFixed(1)} KiB/row)`);
+      let plain = Infinity; let aug = Infinity;
+      for (let k = 0; k < reps; k++) {
+        plain = Math.min(plain, await timed(() => plainPass(input, path.join(dir, 'plain.jsonl'))));
+        aug = Math.min(aug, await timed(() => augmentFile(input, path.join(dir, 'aug.jsonl'), {})));
+        fs.rmSync(path.join(dir, 'plain.jsonl')); fs.rmSync(path.join(dir, 'aug.jsonl'));
+      }
+      console.log(`plain read-parse-write: ${plain.toFixed(2)} s (${(rows / plain).toFixed(0)} rows/s, ${(mb / plain).toFixed(0)} MiB/s)`);
+      console.log(`augment (2 rows out per row in): ${aug.toFixed(2)} s (${(rows / aug).toFixed(0)} input rows/s)`);
+      console.log(`throughput ratio augment / plain: ${(plain / aug).toFixed(2)} (target >= 0.7; best of ${reps} each, same run)`);
+      fs.rmSync(input);
     }
-    console.log(`plain read-parse-write: ${plain.toFixed(2)} s (${(rows / plain).toFixed(0)} rows/s, ${(mb / plain).toFixed(0)} MiB/s)`);
-    console.log(`augment (2 rows out per row in): ${aug.toFixed(2)} s (${(rows / aug).toFixed(0)} input rows/s)`);
-    console.log(`throughput ratio augment / plain: ${(plain / aug).toFixed(2)} (target >= 0.7; best of ${reps} each, same run)`);
-    fs.rmSync(input);
     if (gb > 0) {
       const big = path.join(dir, 'big.jsonl');
       const n = generate(big, 0, gb * 2 ** 30);

@@ -94,6 +94,7 @@ console.log(JSON.stringify(await logprobs(m, {json.dumps(IDS)})));
     want = torch_logprobs(peft_model)
     plain = torch_logprobs(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32))
     assert max_diff(want, plain) > 1e-2  # the adapter changes the model (the comparison below is not vacuous)
+    print(f"[{kind}] PEFT on radpo's adapter vs radpo: max |diff| {max_diff(got, want):.2e}")
     assert max_diff(got, want) < TOL, max_diff(got, want)
 
 
@@ -123,6 +124,7 @@ const base = await Model.load({json.dumps(base)});
 const m = new LoraModel(base, loadAdapter({json.dumps(adapter)}, base.config));
 console.log(JSON.stringify(await logprobs(m, {json.dumps(IDS)})));
 """)
+    print(f"[{kind}] radpo on PEFT's adapter vs PEFT: max |diff| {max_diff(got, want):.2e}")
     assert max_diff(got, want) < TOL, max_diff(got, want)
     # radpo lora merge -> a plain checkpoint transformers loads; equal to PEFT's merge_and_unload.
     merged = str(tmp_path / "merged")
@@ -131,4 +133,5 @@ console.log(JSON.stringify(await logprobs(m, {json.dumps(IDS)})));
     assert r.returncode == 0, r.stderr
     ours = torch_logprobs(AutoModelForCausalLM.from_pretrained(merged, dtype=torch.float32))
     theirs = torch_logprobs(pm.merge_and_unload())
+    print(f"[{kind}] radpo lora merge vs PEFT merge_and_unload: max |diff| {max_diff(ours, theirs):.2e}")
     assert max_diff(ours, theirs) < TOL, max_diff(ours, theirs)

@@ -38,6 +38,7 @@ export function materialize(v: unknown): unknown { return isPrefixed(v) ? [v.pre
 
 export interface RelabeledPair {
   pos: Override; neg: Override;
+  fingerprint: number;   // 32-bit hash of the completions (lengths and ends), for the duplicate check
   goalPos: Goal; goalNeg: Goal;
   scoreChosen: number; scoreRejected: number;
 }
@@ -196,8 +197,20 @@ export class Relabeler {
     const sc = pair.score_chosen as number; const sr = pair.score_rejected as number;
     const goalPos = this.shownGoal(sideGoal(row, 'chosen', sc, this.opts, file, line));
     const goalNeg = this.shownGoal(sideGoal(row, 'rejected', sr, this.opts, file, line));
-    return { pos: this.condition(row, goalPos, file, line, false), neg: this.condition(row, goalNeg, file, line, true), goalPos, goalNeg, scoreChosen: sc, scoreRejected: sr };
+    return { pos: this.condition(row, goalPos, file, line, false), neg: this.condition(row, goalNeg, file, line, true), goalPos, goalNeg, scoreChosen: sc, scoreRejected: sr, fingerprint: fingerprint(pair.rejected, fingerprint(pair.chosen)) };
   }
+}
+
+/** FNV-1a over the length and the first and last 64 characters of each completion: a 32-bit number (no text kept alive). */
+export function fnv1a(t: string, h = 0x811c9dc5, ends = 64): number {
+  const mix = (a: number, b: number): void => { for (let i = a; i < b; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193); };
+  if (ends <= 0 || t.length <= 2 * ends) mix(0, t.length);
+  else { mix(0, ends); mix(t.length - ends, t.length); }
+  return Math.imul(h ^ t.length, 0x01000193) >>> 0;
+}
+
+function fingerprint(x: Message[] | string, h?: number): number {
+  return fnv1a(typeof x === 'string' ? x : x.map((m) => m.content).join('\u0000'), h);
 }
 
 /** Applies an override to a row: the output object of one copy. */

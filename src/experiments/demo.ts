@@ -40,6 +40,8 @@ export interface DemoSummary {
   run_time_s: number;
   top_goal: number;
   sft: MethodEval;
+  /** The SFT model sampled at the top goal (before any preference training). */
+  sft_goal: MethodEval;
   dpo: MethodEval;
   ra_dpo: MethodEval;
   ra_dpo_minus_dpo: number;
@@ -53,10 +55,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const ctx = await prepareRun(cfg, hooks);
   const dataDir = path.join(o.output, 'data');
   await writeTaskDataset(dataDir, ctx.data);
-  await writeJsonl(path.join(dataDir, 'train_prefs_augmented.jsonl'), augmentPairs(ctx.data.train_prefs as unknown as Row[], { placement: 'prompt', goal_template: TASK_GOAL_TEMPLATE }));
+  await writeJsonl(path.join(dataDir, 'train_prefs_augmented.jsonl'), augmentPairs(ctx.data.train_prefs as unknown as Row[], { placement: cfg.goal_placement, goal_template: TASK_GOAL_TEMPLATE }));
   hooks.onStage?.('eval sft');
   const top = ctx.task.maxReward;
-  const samples: Record<string, Samples> = { sft: await evalAt(ctx, ctx.sft, null, 0) };
+  const samples: Record<string, Samples> = { sft: await evalAt(ctx, ctx.sft, null, 0), sft_goal: await evalAt(ctx, ctx.sft, ctx.topGoal, 0) };
   const logs: Record<string, Record<string, number>[]> = { sft: ctx.sftLog };
   for (const v of ['dpo', 'ra_dpo'] as const) {
     const r = await trainVariant(ctx, v, hooks);
@@ -68,7 +70,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const seconds = (Date.now() - t0) / 1000;
   const summary: DemoSummary = {
     seed: cfg.seed, task: cfg.task, run_time_s: Number(seconds.toFixed(1)), top_goal: ctx.topGoal,
-    sft: ev('sft'), dpo: ev('dpo'), ra_dpo: ev('ra_dpo'), ra_dpo_minus_dpo: ev('ra_dpo').reward - ev('dpo').reward, config: cfg,
+    sft: ev('sft'), sft_goal: ev('sft_goal'), dpo: ev('dpo'), ra_dpo: ev('ra_dpo'), ra_dpo_minus_dpo: ev('ra_dpo').reward - ev('dpo').reward, config: cfg,
   };
   writeJsonAtomic(path.join(o.output, 'summary.json'), summary);
   writeJsonAtomic(path.join(o.output, 'samples.json'), Object.fromEntries(Object.entries(samples).map(([k, s]) => [k, { goal: s.goal, prompts: ctx.evalPrompts, responses: s.responses, rewards: s.rewards }])));
@@ -77,7 +79,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
 }
 
 function demoReport(s: DemoSummary, samples: Record<string, Samples>, logs: Record<string, Record<string, number>[]>, stats: ReturnType<typeof scoreStats>, taskText: string, seconds: number): ReportDoc {
-  const methods = ['sft', 'dpo', 'ra_dpo'] as const;
+  const methods = ['sft', 'sft_goal', 'dpo', 'ra_dpo'] as const;
   const ci = (m: string) => meanCI(samples[m]!.rewards);
   const better = s.ra_dpo.reward > s.dpo.reward;
   const hist = Object.entries(stats.histogram).sort((a, b) => Number(a[0]) - Number(b[0]));
@@ -125,7 +127,7 @@ function demoReport(s: DemoSummary, samples: Record<string, Samples>, logs: Reco
 
 export function formatSummaryTable(s: DemoSummary): string {
   const rows = [['method', `reward @ goal ${s.top_goal}`, 'top share', 'win vs SFT']];
-  for (const m of ['sft', 'dpo', 'ra_dpo'] as const) rows.push([m, s[m].reward.toFixed(3), s[m].top_share.toFixed(3), s[m].win_rate_vs_sft.toFixed(3)]);
+  for (const m of ['sft', 'sft_goal', 'dpo', 'ra_dpo'] as const) rows.push([m, s[m].reward.toFixed(3), s[m].top_share.toFixed(3), s[m].win_rate_vs_sft.toFixed(3)]);
   const w = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
   return rows.map((r) => r.map((c, j) => (j === 0 ? c.padEnd(w[j]!) : c.padStart(w[j]!))).join('  ')).join('\n');
 }

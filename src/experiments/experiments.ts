@@ -53,7 +53,7 @@ function highRejectedEval(ctx: RunContext, minScore: number): { plain: Preferenc
   if (!schema) return { plain: [], conditioned: [] };
   const toPairs = (rs: Row[]): PreferencePair[] => rs.map((r, i) => toPreferencePair(r, { schema, file: '<eval>', line: i + 1 }));
   // Negative copies: chosen = the rejected response, conditioned on its own score.
-  const aug = augmentPairs(rows, { placement: 'prompt', goal_template: TASK_GOAL_TEMPLATE, allow_duplicate_ids: true });
+  const aug = augmentPairs(rows, { placement: ctx.cfg.goal_placement, goal_template: TASK_GOAL_TEMPLATE, allow_duplicate_ids: true });
   return { plain: toPairs(rows), conditioned: toPairs(aug.slice(rows.length)) };
 }
 

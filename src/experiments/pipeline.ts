@@ -26,12 +26,15 @@ export const RUN_OPTIONS = {
   judge_noise: { type: 'number', default: 0, min: 0, help: 'std of Gaussian noise on judge scores', group: 'Data' },
   judge_round: { type: 'number', default: 1, min: 0, help: 'round judge scores to multiples of this (0: no rounding)', group: 'Data' },
   model_size: { type: 'string', default: 'small', choices: ['tiny', 'small', 'base'] as const, help: 'model preset (setup.ts MODEL_SIZES)', group: 'Model' },
-  sft_random_goals: { type: 'number', default: 0.5, min: 0, max: 1, help: 'share of SFT rows given a random (uninformative) goal text, so the SFT model reads goal text as noise rather than as unseen input', group: 'Training' },
+  goal_placement: { type: 'string', default: 'system', choices: ['system', 'prompt'] as const, help: 'radpo augment placement of the goal text (the task template renders a system goal right before the response)', group: 'Training' },
+  sft_goal_rows: { type: 'number', default: 0.5, min: 0, max: 1, help: 'share of SFT rows that carry a goal text (the rest are plain)', group: 'Training' },
+  sft_goals: { type: 'string', default: 'random', choices: ['random', 'score'] as const, help: 'goal of those SFT rows: random (uninformative: the SFT model learns to read goal text as noise) or the response\'s judge score (reward-conditioned SFT)', group: 'Training' },
   sft_epochs: { type: 'number', default: 2, min: 0, help: 'SFT epochs', group: 'Training' },
   sft_learning_rate: { type: 'number', default: 3e-3, min: 0, help: 'SFT peak learning rate', group: 'Training' },
   dpo_epochs: { type: 'number', default: 1, min: 0, help: 'DPO epochs over each variant\'s data', group: 'Training' },
   dpo_learning_rate: { type: 'number', default: 1e-3, min: 0, help: 'DPO peak learning rate', group: 'Training' },
   beta: { type: 'number', default: 0.1, min: 0, help: 'DPO beta', group: 'Training' },
+  rpo_alpha: { type: 'number', default: 0, min: 0, help: 'weight of the NLL term on chosen responses (RPO; TRL loss_type ["sigmoid", "sft"]), same for every variant', group: 'Training' },
   batch_size: { type: 'int', default: 32, min: 1, help: 'examples (pairs) per step', group: 'Training' },
   eval_prompts: { type: 'int', default: 150, min: 1, help: 'held-out prompts sampled for evaluation', group: 'Evaluation' },
   samples_per_prompt: { type: 'int', default: 2, min: 1, help: 'samples per prompt', group: 'Evaluation' },
@@ -84,17 +87,20 @@ export async function prepareRun(cfg: RunConfig, hooks: Hooks = {}): Promise<Run
   hooks.onStage?.('sft');
   const scale = scaleOf(cfg);
   const goalRng = new Rng(cfg.seed ^ 0x5f7);
+  const goalOpts: GoalOptions = { template: TASK_GOAL_TEMPLATE, scale, placement: cfg.goal_placement };
   const sftRows = data.train_sft.map((r) => {
-    const random = goalRng.next() < cfg.sft_random_goals;
-    const goal = random ? scale[0] + goalRng.int(scale[1] - scale[0] + 1) : null;
-    return { prompt: conditionedPrompt(r.prompt, goal, { template: TASK_GOAL_TEMPLATE, scale }), completion: [r.messages[1]!] };
+    const withGoal = goalRng.next() < cfg.sft_goal_rows;
+    const judged = Math.round(task.reward(r.prompt, r.messages[1]!.content));
+    const onScale = Math.round(scale[0] + ((judged - 1) * (scale[1] - scale[0])) / 9);
+    const goal = !withGoal ? null : cfg.sft_goals === 'score' ? onScale : scale[0] + goalRng.int(scale[1] - scale[0] + 1);
+    return { prompt: conditionedPrompt(r.prompt, goal, goalOpts), completion: [r.messages[1]!] };
   });
   const res = await trainSft({
     learning_rate: cfg.sft_learning_rate, num_train_epochs: cfg.sft_epochs, per_device_train_batch_size: cfg.batch_size,
     lr_scheduler_type: 'cosine', warmup_ratio: 0.05, max_length: 96, seed: cfg.seed, logging_steps: 10, save_strategy: 'no', disable_tqdm: hooks.quiet ?? true,
   }, { model, tokenizer: tok, train: sftRows as never, quiet: hooks.quiet ?? true, onLog: (m) => hooks.onLog?.('sft', m) });
   return {
-    cfg, task, data, tok, goal: { template: TASK_GOAL_TEMPLATE, scale }, topGoal: scale[1], sft: res.model, sftLog: res.metrics,
+    cfg, task, data, tok, goal: goalOpts, topGoal: scale[1], sft: res.model, sftLog: res.metrics,
     evalPrompts: data.test_prefs.slice(0, cfg.eval_prompts).map((r) => r.prompt),
   };
 }
@@ -111,7 +117,7 @@ export function variantData(ctx: RunContext, v: Variant): PreferencePair[] {
   const rows = ctx.data.train_prefs as unknown as Row[];
   const [lo, hi] = scaleOf(ctx.cfg);
   // On 1-5 one decimal keeps 9 and 10 apart (4.6 vs 5); on 1-10 and 0-100 integers do.
-  const aug = (rs: Row[]): Row[] => augmentPairs(rs, { placement: 'prompt', goal_template: TASK_GOAL_TEMPLATE, score_scale: [1, 10], goal_scale: [lo, hi], goal_decimals: hi - lo < 9 ? 1 : 0 });
+  const aug = (rs: Row[]): Row[] => augmentPairs(rs, { placement: ctx.cfg.goal_placement, goal_template: TASK_GOAL_TEMPLATE, score_scale: [1, 10], goal_scale: [lo, hi], goal_decimals: hi - lo < 9 ? 1 : 0 });
   switch (v) {
     case 'dpo': return toPairs(rows);
     case 'dpo_dup': return toPairs([...rows, ...rows]);
@@ -137,7 +143,7 @@ export async function trainVariant(ctx: RunContext, v: Variant, hooks: Hooks = {
   const res = await trainDpo({
     beta: cfg.beta, learning_rate: cfg.dpo_learning_rate, num_train_epochs: cfg.dpo_epochs, per_device_train_batch_size: cfg.batch_size,
     lr_scheduler_type: 'cosine', warmup_ratio: 0.1, max_length: 96, seed: cfg.seed + 1, logging_steps: 5, save_strategy: 'no',
-    precompute_ref_log_probs: true, disable_tqdm: hooks.quiet ?? true,
+    precompute_ref_log_probs: true, disable_tqdm: hooks.quiet ?? true, ...(cfg.rpo_alpha > 0 ? { rpo_alpha: cfg.rpo_alpha } : {}),
     ...(evalPairs ? { eval_strategy: 'steps' as const, eval_steps: 5 } : {}),
   }, { model: ctx.sft.clone(), refModel: ctx.sft, tokenizer: ctx.tok, train: pairs, eval: evalPairs, quiet: hooks.quiet ?? true, onLog: (m) => hooks.onLog?.(v, m) });
   return { variant: v, model: res.model, log: res.metrics, pairs: pairs.length };
@@ -162,7 +168,7 @@ export async function runHeadlineSeed(cfg: RunConfig, variants: Variant[], hooks
   hooks.onStage?.('eval sft');
   const top = ctx.task.maxReward;
   const sft = await evalAt(ctx, ctx.sft, null, 0);
-  const methods: Record<string, MethodEval> = { sft: summarise(sft, sft, top) };
+  const methods: Record<string, MethodEval> = { sft: summarise(sft, sft, top), sft_goal: summarise(await evalAt(ctx, ctx.sft, ctx.topGoal, 0), sft, top) };
   const logs: Record<string, Record<string, number>[]> = { sft: ctx.sftLog };
   const pairs: Record<string, number> = {};
   for (const v of variants) {

@@ -9,7 +9,7 @@ import { VERSION } from '../version.js';
 import type { MethodEval } from './evaluate.js';
 
 export const METHOD_LABELS: Record<string, string> = {
-  sft: 'SFT', dpo: 'DPO', ra_dpo: 'RA-DPO', dpo_dup: 'DPO, duplicated (2N)', ra_dpo_half: 'RA-DPO, half data', ra_dpo_no_top: 'RA-DPO, top goal held out',
+  sft: 'SFT', sft_goal: 'SFT at the top goal', dpo: 'DPO', ra_dpo: 'RA-DPO', dpo_dup: 'DPO, duplicated (2N)', ra_dpo_half: 'RA-DPO, half data', ra_dpo_no_top: 'RA-DPO, top goal held out',
 };
 
 export type MetricKey = 'reward' | 'top_share' | 'win_rate_vs_sft';

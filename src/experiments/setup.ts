@@ -10,12 +10,14 @@ import type { Task } from '../tasks/task.js';
 import type { Message } from '../tasks/generate.js';
 
 /**
- * Compact chat template: "<user text>\n<assistant text><|im_end|>". A 1-10 goal in "prompt" placement makes the
- * prompt "goal 10\n\nsort dbeca\n" (about 20 characters), short enough for a tiny model to train in seconds.
+ * Compact chat template: user text, then any system text, each ending in "\n", then the assistant text and
+ * <|im_end|>. A goal in "system" placement therefore sits right before the response ("sort dbeca\ngoal 10\n"); in
+ * "prompt" placement it leads the user text ("goal 10\n\nsort dbeca\n"). About 20 characters either way.
  */
 export const TASK_CHAT_TEMPLATE =
-  "{% for message in messages %}{% if message['role'] == 'assistant' %}{{ message['content'] + '<|im_end|>' }}" +
-  "{% else %}{{ message['content'] + '\\n' }}{% endif %}{% endfor %}";
+  "{% for message in messages %}{% if message['role'] == 'user' %}{{ message['content'] + '\\n' }}{% endif %}{% endfor %}" +
+  "{% for message in messages %}{% if message['role'] == 'system' %}{{ message['content'] + '\\n' }}{% endif %}{% endfor %}" +
+  "{% for message in messages %}{% if message['role'] == 'assistant' %}{{ message['content'] + '<|im_end|>' }}{% endif %}{% endfor %}";
 
 /** Goal text of the experiments: the reference text is ~200 characters, too long for a char-level toy model. */
 export const TASK_GOAL_TEMPLATE = 'goal {score}';
@@ -44,10 +46,14 @@ export function taskModel(tok: Tokenizer, size: ModelSize, seed: number): Model 
   return Model.init(config, seed);
 }
 
-export interface GoalOptions { template?: string; scale?: [number, number] }
+export interface GoalOptions { template?: string; scale?: [number, number]; placement?: 'prompt' | 'system' }
 
-/** The user message for `prompt` at goal `g` ("prompt" placement: goal text, blank line, prompt), or plain. */
+/**
+ * The prompt messages for `prompt` at goal `g`, as radpo augment builds them: "prompt" placement puts the goal
+ * text and a blank line before the user text; "system" placement adds a system message first. null: no goal.
+ */
 export function conditionedPrompt(prompt: string, goal: number | null, o: GoalOptions = {}): Message[] {
-  const content = goal === null ? prompt : `${goalText(goal, { template: o.template ?? TASK_GOAL_TEMPLATE, scale: o.scale })}\n\n${prompt}`;
-  return [{ role: 'user', content }];
+  if (goal === null) return [{ role: 'user', content: prompt }];
+  const text = goalText(goal, { template: o.template ?? TASK_GOAL_TEMPLATE, scale: o.scale });
+  return (o.placement ?? 'prompt') === 'system' ? [{ role: 'system', content: text }, { role: 'user', content: prompt }] : [{ role: 'user', content: `${text}\n\n${prompt}` }];
 }

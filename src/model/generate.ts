@@ -93,7 +93,9 @@ export async function generateIds(model: DecoderWeights, prompts: number[][], op
   const ws = new DecodeWorkspace();
   // Steps with few live rows (batch 1, or the tail of a batch) use a WebAssembly copy of the weights, made per call
   // because the weights may have changed since the last one.
-  if (decodeSettings.wasmMaxRows > 0 && o.max_new_tokens > 1) ws.wasm = WasmWeights.build(model);
+  // The first batch holds the longest prompts, so its cache is the largest one needed.
+  const capacity = (total ? prompts[Math.floor(order[0]! / n)]!.length : 0) + o.max_new_tokens;
+  if (decodeSettings.wasmMaxRows > 0 && o.max_new_tokens > 1) ws.wasm = WasmWeights.build(model, decodeSettings.wasmMaxRows, { B: Math.min(o.batch_size, total), capacity });
   const scratch = new SamplerScratch();
   let done = 0;
   for (let s = 0; s < total; s += o.batch_size) {
@@ -128,7 +130,8 @@ async function generateBatch(model: DecoderWeights, allPrompts: number[][], n: n
     const p = allPrompts[pi]!, pad = P - p.length;
     for (let t = 0; t < p.length; t++) { ids[u * P + pad + t] = p[t]!; mask[u * P + pad + t] = 1; }
   });
-  const cache = new KvCache(model.config, B, P + o.max_new_tokens);
+  const cap = P + o.max_new_tokens;
+  const cache = new KvCache(model.config, B, cap, ws.wasm?.kvArena(KvCache.floats(model.config, B, cap), cap) ?? null);
   cache.B = U;
   const pre = await forwardCached(model, cache, ids, P, mask, ws);
   // Sequences come sorted by prompt, so src[b] <= b and rows can be copied in place.

@@ -24,11 +24,14 @@ export class KvCache {
   readonly mask: Uint8Array;
   readonly positions: Int32Array;
 
-  constructor(c: ModelConfig, B: number, capacity: number) {
+  /** `arena` (optional, >= KvCache.floats(c, B, capacity) floats) holds k and v, e.g. WebAssembly memory. */
+  constructor(c: ModelConfig, B: number, capacity: number, arena: Float32Array | null = null) {
     this.B = B; this.capacity = capacity; this.NKV = c.num_key_value_heads; this.HS = c.head_dim;
-    const n = B * this.NKV * capacity * this.HS;
-    this.k = Array.from({ length: c.num_hidden_layers }, () => new Float32Array(n));
-    this.v = Array.from({ length: c.num_hidden_layers }, () => new Float32Array(n));
+    const n = B * this.NKV * capacity * this.HS, L = c.num_hidden_layers;
+    if (arena && arena.length < 2 * L * n) throw new Error(`KvCache: arena of ${arena.length} floats < ${2 * L * n}`);
+    const part = (i: number): Float32Array => (arena ? arena.subarray(i * n, (i + 1) * n).fill(0) : new Float32Array(n));
+    this.k = Array.from({ length: L }, (_, l) => part(2 * l));
+    this.v = Array.from({ length: L }, (_, l) => part(2 * l + 1));
     this.mask = new Uint8Array(B * capacity);
     this.positions = new Int32Array(B);
   }
@@ -52,6 +55,10 @@ export class KvCache {
       this.positions[b] = this.positions[r] as number;
     }
     this.B = src.length;
+  }
+
+  static floats(c: ModelConfig, B: number, capacity: number): number {
+    return 2 * c.num_hidden_layers * B * c.num_key_value_heads * capacity * c.head_dim;
   }
 
   /** Keeps only `rows` (increasing indices), moving them to the front; the batch shrinks to rows.length. */
@@ -153,7 +160,7 @@ export async function forwardCached(m: DecoderWeights, cache: KvCache, ids: Int3
       const probs = ws.get('probs', B * NH * T * T);
       await attentionForward(y, probs, q, kn, vn, { B, T, NH, NKV, HS }, { attentionMask: newMask, window });
     } else {
-      cachedAttention(y, q, cache, l, B, T, NH, L0, window);
+      cachedAttention(y, q, cache, l, B, T, NH, L0, window, ws.wasm && ws.wasm.owns(cache.k[l] as Float32Array) ? ws.wasm : null);
     }
     if (T > 1) mergeHeads(yt, y, B, T, NH, HS); // for T = 1, [B, NH, 1, HS] already is [B, NH*HS]
     await linear(o, T > 1 ? yt : y, n.o, p.view(n.o), c.o_bias ? p.view(n.ob) : null, Q, C);
@@ -203,7 +210,8 @@ function mergeHeads(dst: Float32Array, src: Float32Array, B: number, T: number, 
  * Plain TypeScript, O(B * NH * length * HS) per step: each key/value row is read once per group of G query heads,
  * and rows whose real tokens are contiguous (left padding) skip the per-key mask test.
  */
-function cachedAttention(y: Float32Array, q: Float32Array, cache: KvCache, l: number, B: number, T: number, NH: number, L0: number, window: number | null): void {
+function cachedAttention(y: Float32Array, q: Float32Array, cache: KvCache, l: number, B: number, T: number, NH: number, L0: number, window: number | null,
+  wasm: WasmWeights | null): void {
   const { NKV, HS, capacity: cap } = cache, G = NH / NKV, scale = 1 / Math.sqrt(HS);
   const kc = cache.k[l] as Float32Array, vc = cache.v[l] as Float32Array, mask = cache.mask;
   const L = L0 + T;
@@ -216,6 +224,15 @@ function cachedAttention(y: Float32Array, q: Float32Array, cache: KvCache, l: nu
     while (first < L && mask[mrow + first] === 0) first++;
     let contiguous = true;
     for (let j = first; j < L; j++) if (mask[mrow + j] === 0) { contiguous = false; break; }
+    if (wasm && contiguous) {
+      for (let g = 0; g < NKV; g++) for (let t = 0; t < T; t++) {
+        const i = L0 + t;
+        const j0 = Math.max(first, window !== null ? i - window + 1 : 0);
+        if (j0 <= i) wasm.attend(y, q, cache, l, b, g, t, T, NH, j0, i);
+        else for (let gh = 0; gh < G; gh++) { const qr = ((b * NH + g * G + gh) * T + t) * HS; y.fill(0, qr, qr + HS); }
+      }
+      continue;
+    }
     for (let g = 0; g < NKV; g++) {
       const kvo = (b * NKV + g) * cap * HS;
       for (let t = 0; t < T; t++) {
@@ -344,31 +361,44 @@ let gemvModule: object | null = null;
 export class WasmWeights {
   private readonly f32: Float32Array;
   private readonly gemv: (w: number, x: number, y: number, N: number, K: number) => void;
+  private readonly wsum: (v: number, p: number, out: number, n: number, HS: number) => void;
   private readonly offsets = new Map<string, { off: number; N: number; K: number }>();
   private readonly xOff: number;
   private readonly yOff: number;
+  private readonly kvOff: number;
+  private readonly kvFloats: number;
+  private readonly aOff: number;
+  private readonly capMax: number;
 
-  private constructor(mats: [string, Float32Array, number, number][], rows: number) {
+  private constructor(mats: [string, Float32Array, number, number][], rows: number, kvFloats: number, G: number, HS: number, capMax: number) {
     let bytes = 0;
     for (const [key, , N, K] of mats) { this.offsets.set(key, { off: bytes, N, K }); bytes += N * K * 4; }
     const maxK = Math.max(...mats.map((m) => m[3])), maxN = Math.max(...mats.map((m) => m[2]));
     this.xOff = bytes; bytes += rows * maxK * 4;
     this.yOff = bytes; bytes += rows * maxN * 4;
+    this.kvOff = bytes; this.kvFloats = kvFloats; bytes += kvFloats * 4;
+    this.aOff = bytes; this.capMax = capMax; bytes += G * (2 * HS + capMax) * 4; // q, out [G, HS]; scores [G, capMax]
     const mem = new WA!.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
     gemvModule ??= new WA!.Module(gemvModuleBytes());
     const inst = new WA!.Instance(gemvModule, { env: { mem } });
     this.gemv = inst.exports.gemv as (w: number, x: number, y: number, N: number, K: number) => void;
+    this.wsum = inst.exports.wsum as (v: number, p: number, out: number, n: number, HS: number) => void;
     this.f32 = new Float32Array(mem.buffer);
     for (const [key, data] of mats) this.f32.set(data, this.offsets.get(key)!.off / 4);
   }
 
-  /** A copy of the model's matrices, or null when a dimension is not a multiple of 16 or the model is too large. */
-  static build(m: DecoderWeights, rows = decodeSettings.wasmMaxRows): WasmWeights | null {
+  /**
+   * A copy of the model's matrices (and room for a KV cache of kv.B rows x kv.capacity slots, for attention in
+   * WebAssembly), or null when a dimension is not a multiple of 16 or the model is too large.
+   */
+  static build(m: DecoderWeights, rows = decodeSettings.wasmMaxRows, kv: { B: number; capacity: number } | null = null): WasmWeights | null {
     if (rows <= 0 || !WA) return null;
     const c = m.config, p = m.params;
     const Q = c.num_attention_heads * c.head_dim, KV = c.num_key_value_heads * c.head_dim;
     if ([c.hidden_size, Q, c.intermediate_size].some((k) => k % 16 !== 0)) return null;
-    if (p.size * 4 > 2 ** 31) return null; // keep well inside wasm32's 4 GiB
+    let kvFloats = kv && c.head_dim % 16 === 0 ? 2 * c.num_hidden_layers * kv.B * KV * kv.capacity : 0;
+    if ((p.size + kvFloats) * 4 > 2 ** 31) kvFloats = 0; // KV cache stays in JavaScript memory
+    if (p.size * 4 > 2 ** 31) return null;               // keep well inside wasm32's 4 GiB
     const mats: [string, Float32Array, number, number][] = [];
     for (let l = 0; l < c.num_hidden_layers; l++) {
       const n = layerNames(l);
@@ -376,7 +406,8 @@ export class WasmWeights {
         [n.gate, p.span(n.gate, n.up), 2 * c.intermediate_size, c.hidden_size], [n.down, p.view(n.down), c.hidden_size, c.intermediate_size]);
     }
     mats.push(['head', c.tie_word_embeddings ? p.view('model.embed_tokens.weight') : p.view('lm_head.weight'), c.vocab_size, c.hidden_size]);
-    try { return new WasmWeights(mats, rows); } catch { return null; } // no SIMD or no memory: ORT only
+    const G = c.num_attention_heads / c.num_key_value_heads;
+    try { return new WasmWeights(mats, rows, kvFloats, G, c.head_dim, kvFloats > 0 ? kv!.capacity : 0); } catch { return null; } // no SIMD or no memory: ORT only
   }
 
   has(key: string): boolean { return this.offsets.has(key); }
@@ -388,5 +419,38 @@ export class WasmWeights {
     this.f32.set(x.subarray(0, M * K), this.xOff / 4);
     for (let r = 0; r < M; r++) this.gemv(e.off, this.xOff + r * K * 4, this.yOff + r * N * 4, N, K);
     out.set(this.f32.subarray(this.yOff / 4, this.yOff / 4 + M * N));
+  }
+
+  /** Storage for a KvCache of n floats inside this module's memory (so attention can run here), or null. */
+  kvArena(n: number, capacity: number): Float32Array | null {
+    return n <= this.kvFloats && capacity <= this.capMax ? this.f32.subarray(this.kvOff / 4, this.kvOff / 4 + n) : null;
+  }
+
+  /** Whether `a` lives in this module's memory. */
+  owns(a: Float32Array): boolean { return a.buffer === this.f32.buffer; }
+
+  /**
+   * Attention of the G query heads sharing KV head g of row b, at cache slot i, over the contiguous visible keys
+   * j0..i: y rows (b, g*G + gh, t) [HS] = softmax(q . K^T * scale) . V. q, y [B, NH, T, HS]; cache in this memory.
+   */
+  attend(y: Float32Array, q: Float32Array, cache: KvCache, l: number, b: number, g: number, t: number, T: number, NH: number, j0: number, i: number): void {
+    const { HS, NKV, capacity: cap } = cache, G = NH / NKV, n = i - j0 + 1, f = this.f32, scale = 1 / Math.sqrt(HS);
+    const kvo = ((b * NKV + g) * cap + j0) * HS * 4;
+    const kptr = (cache.k[l] as Float32Array).byteOffset + kvo, vptr = (cache.v[l] as Float32Array).byteOffset + kvo;
+    const qo = this.aOff / 4, oo = qo + G * HS, so = oo + G * HS;
+    for (let gh = 0; gh < G; gh++) {
+      const qr = ((b * NH + g * G + gh) * T + t) * HS;
+      f.set(q.subarray(qr, qr + HS), qo + gh * HS);
+      const sc = so + gh * this.capMax;
+      this.gemv(kptr, (qo + gh * HS) * 4, sc * 4, n, HS);
+      let mx = -Infinity;
+      for (let j = 0; j < n; j++) { const v = f[sc + j]! * scale; f[sc + j] = v; if (v > mx) mx = v; }
+      let z = 0;
+      for (let j = 0; j < n; j++) { const e = Math.exp(f[sc + j]! - mx); f[sc + j] = e; z += e; }
+      const inv = 1 / z;
+      for (let j = 0; j < n; j++) f[sc + j]! *= inv;
+      this.wsum(vptr, sc * 4, (oo + gh * HS) * 4, n, HS);
+      y.set(f.subarray(oo + gh * HS, oo + gh * HS + HS), qr);
+    }
   }
 }

@@ -65,6 +65,19 @@ test('--skip_invalid: every class skipped, counted by reason, written to the rej
   fs.rmSync(dir, { recursive: true });
 });
 
+test('the same prompt_id with different completions is not a duplicate; the same id is', async () => {
+  const dir = tmpDir();
+  const f = path.join(dir, 'in.jsonl');
+  fs.writeFileSync(f, [h4Row('P', 'a', 'b', 8, 3), h4Row('P', 'c', 'd', 7, 2)].map((r) => JSON.stringify(r)).join('\n') + '\n');
+  assert.equal((await cli(['augment', f, '-o', path.join(dir, 'o.jsonl')])).code, 0);
+  fs.writeFileSync(f, [{ ...h4Row('P', 'a', 'b', 8, 3), id: 7 }, { ...h4Row('Q', 'c', 'd', 7, 2), id: 7 }].map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const r = await cli(['augment', f, '-o', path.join(dir, 'o2.jsonl')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /in\.jsonl:2, field "id", value 7: duplicate id/);
+  assert.equal((await cli(['augment', f, '-o', path.join(dir, 'o2.jsonl'), '--allow_duplicate_ids'])).code, 0);
+  fs.rmSync(dir, { recursive: true });
+});
+
 test('usage errors exit 2; a missing input names the file', async () => {
   assert.equal((await cli(['augment', 'x.jsonl'])).code, 1); // -o is required: config error
   const r = await cli(['augment', '/nonexistent/in.jsonl', '-o', '/tmp/never.jsonl']);

@@ -8,9 +8,11 @@ import { resolveOptions } from '../../src/util/options.js';
 import { RUN_OPTIONS, variantData, type RunContext } from '../../src/experiments/pipeline.js';
 import { conditionedPrompt, taskTokenizer, TASK_GOAL_TEMPLATE } from '../../src/experiments/setup.js';
 import { tokenizePair } from '../../src/model/tokenize_pair.js';
+import type { ChatMessage } from '../../src/model/chat_template.js';
 
 function context(goal_scale: '1-5' | '1-10' | '0-100' = '1-10'): RunContext {
-  const cfg = resolveOptions(RUN_OPTIONS, { num_prompts: 60, goal_scale });
+  // prompt placement keeps the goal inside the user text, which the assertions below read
+  const cfg = resolveOptions(RUN_OPTIONS, { num_prompts: 60, goal_scale, goal_placement: 'prompt' });
   const task = getTask('sort');
   const data = generateTaskData(task, { numPrompts: 60, numSftPrompts: 10, seed: 4 });
   return { cfg, task, data, tok: taskTokenizer(task), goal: { template: TASK_GOAL_TEMPLATE }, topGoal: 10, sft: null as never, sftLog: [], evalPrompts: [] };
@@ -24,15 +26,20 @@ test('evaluation prompts are conditioned exactly as radpo augment conditions tra
   assert.deepEqual(conditionedPrompt(first.prompt, first.score_chosen), [chosen[0]]);
   assert.equal(conditionedPrompt('sort cba', 10)[0]!.content, 'goal 10\n\nsort cba');
   assert.equal(conditionedPrompt('sort cba', null)[0]!.content, 'sort cba');
+  const sys = augmentPairs(ctx.data.train_prefs as unknown as Row[], { placement: 'system', goal_template: TASK_GOAL_TEMPLATE });
+  assert.deepEqual(conditionedPrompt(first.prompt, first.score_chosen, { placement: 'system' }), (sys[0]!.chosen as unknown[]).slice(0, 2));
 });
 
 test('the char tokenizer and compact template: prompt, completion and end-of-turn tokens', () => {
   const tok = taskTokenizer(getTask('sort'));
-  const t = tokenizePair(tok, { prompt: conditionedPrompt('sort cba', 10), completion: [{ role: 'assistant', content: 'abc' }] });
+  const t = tokenizePair(tok, { prompt: conditionedPrompt('sort cba', 10) as ChatMessage[], completion: [{ role: 'assistant', content: 'abc' }] });
   assert.equal(tok.decode(t.input_ids.slice(0, t.prompt_length)), 'goal 10\n\nsort cba\n');
   assert.equal(tok.decode(t.input_ids.slice(t.prompt_length)), 'abc<|im_end|>');
   assert.equal(t.input_ids.length, 'goal 10\n\nsort cba\n'.length + 4); // one id per character + <|im_end|>
   assert.equal(t.input_ids[t.input_ids.length - 1], tok.eosTokenId);
+  // system placement: the template renders the goal after the user text, right before the response
+  const s = tokenizePair(tok, { prompt: conditionedPrompt('sort cba', 10, { placement: 'system' }) as ChatMessage[], completion: [{ role: 'assistant', content: 'abc' }] });
+  assert.equal(tok.decode(s.input_ids.slice(0, s.prompt_length)), 'sort cba\ngoal 10\n');
 });
 
 test('variants: RA doubles the pairs (positives, then swapped negatives), controls match the paper', () => {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Model } from '../../src/model/model.js';
 import { Tokenizer } from '../../src/model/tokenizer.js';
-import { DecodeWorkspace, forwardCached, KvCache, WasmWeights } from '../../src/model/kv_cache.js';
+import { decodeSettings, DecodeWorkspace, forwardCached, KvCache, WasmWeights } from '../../src/model/kv_cache.js';
 import { matmulRef } from '../../src/model/gemm.js';
 import { layerNames } from '../../src/model/params.js';
 import { generate, generateIds } from '../../src/model/generate.js';
@@ -32,13 +32,26 @@ async function fullLogits(m: Model, rows: number[][]): Promise<{ logits: Float32
   return { logits: await m.forward(ids, B, T, { attentionMask: mask, positionIds: pos }), T, pads };
 }
 
-for (const [name, m, wasm] of [['llama', llama, false], ['llama, WebAssembly decode GEMV', llama, true], ['qwen2 (bias, tied)', qwen, false],
-  ['qwen2, WebAssembly decode GEMV', qwen, true], ['mistral (sliding window 4)', mistral, false]] as const) {
+// wasm: 'none' = ORT GEMMs + TypeScript attention; 'all' = WebAssembly GEMV (4 rows <= 4) and attention over a cache
+// in WebAssembly memory; 'attention' = ORT GEMMs (4 rows > 2) with WebAssembly attention.
+for (const [name, m, wasm] of [['llama', llama, 'none'], ['llama, WebAssembly GEMV + attention', llama, 'all'],
+  ['llama, WebAssembly attention only', llama, 'attention'], ['qwen2 (bias, tied)', qwen, 'none'],
+  ['qwen2, WebAssembly GEMV + attention', qwen, 'all'], ['mistral (sliding window 4)', mistral, 'none'],
+  ['mistral (sliding window 4), WebAssembly', mistral, 'all']] as const) {
   test(`${name}: cached logits (prefill + 5 single-token steps, left-padded batch) == full forward within 1e-4`, async () => {
     const B = prompts.length, P = Math.max(...prompts.map((p) => p.length)), Vm = m.config.vocab_size;
-    const cache = new KvCache(m.config, B, P + 5);
     const ws = new DecodeWorkspace();
-    if (wasm) { ws.wasm = WasmWeights.build(m); assert.ok(ws.wasm); } // B = 4 rows per step: the WebAssembly path
+    let arena: Float32Array | null = null;
+    const saved = decodeSettings.wasmMaxRows;
+    if (wasm !== 'none') {
+      ws.wasm = WasmWeights.build(m, 4, { B, capacity: P + 5 });
+      assert.ok(ws.wasm);
+      arena = ws.wasm.kvArena(KvCache.floats(m.config, B, P + 5), P + 5);
+      assert.ok(arena);
+      if (wasm === 'attention') decodeSettings.wasmMaxRows = 2;
+    }
+    const cache = new KvCache(m.config, B, P + 5, arena);
+    try {
     const ids = new Int32Array(B * P), mask = new Uint8Array(B * P);
     prompts.forEach((p, b) => p.forEach((t, i) => { ids[b * P + P - p.length + i] = t; mask[b * P + P - p.length + i] = 1; }));
     const steps: Float32Array[] = [await forwardCached(m, cache, ids, P, mask, ws)];
@@ -51,8 +64,9 @@ for (const [name, m, wasm] of [['llama', llama, false], ['llama, WebAssembly dec
         for (let v = 0; v < Vm; v++) maxd = Math.max(maxd, Math.abs(lg[b * Vm + v]! - full.logits[(b * full.T + t) * Vm + v]!));
       }
     });
-    // Same fp32 kernels in a different order (cache attention in float64 vs GEMM attention): ~1e-6 observed.
+    // Same fp32 kernels in a different order (cache attention vs GEMM attention): ~1e-6 observed.
     assert.ok(maxd < 1e-4, `max |cached - full| = ${maxd}`);
+    } finally { decodeSettings.wasmMaxRows = saved; }
   });
 }
 

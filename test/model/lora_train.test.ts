@@ -64,3 +64,33 @@ test('LoRA SFT writes PEFT checkpoints and a final adapter that reloads', async 
   assert.deepEqual(back.params.data, r.model.adapter.params.data);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('CLI: radpo lora dpo on a radpo-init model folder and text pairs, then radpo lora merge', async () => {
+  const { initModelFolder } = await import('../../src/model/init_folder.js');
+  const { main } = await import('../../src/cli/main.js');
+  const { LoraModel } = await import('../../src/model/lora_model.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'radpo-lora-cli-'));
+  const spec = { model_type: 'llama', vocab_size: 300, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1, num_attention_heads: 2,
+    num_key_value_heads: 1, max_position_embeddings: 128, tie_word_embeddings: true, tokenizer: { kind: 'byte_bpe', vocab_size: 300 } };
+  await initModelFolder(spec, path.join(dir, 'base'), { seed: 1, corpus: ['what is two plus two four five', 'the sky is blue green'] });
+  const rows = [['What is two plus two?', 'Four.', 'Five.'], ['Sky?', 'Blue.', 'Green.']].map(([p, c, r]) =>
+    JSON.stringify({ prompt: [{ role: 'user', content: p }], chosen: [{ role: 'assistant', content: c }], rejected: [{ role: 'assistant', content: r }] }));
+  fs.writeFileSync(path.join(dir, 'pairs.jsonl'), rows.join('\n') + '\n');
+  const out = path.join(dir, 'adapter');
+  assert.equal(await main(['lora', 'dpo', '--model_name_or_path', path.join(dir, 'base'), '--dataset_name', path.join(dir, 'pairs.jsonl'),
+    '--output_dir', out, '--max_steps', '2', '--per_device_train_batch_size', '2', '--use_peft', '--lora_r', '4', '--learning_rate', '0.01', '--disable_tqdm']), 0);
+  const cfg = JSON.parse(fs.readFileSync(path.join(out, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal(cfg['r'], 4);
+  assert.equal(cfg['base_model_name_or_path'], path.join(dir, 'base'));
+  assert.equal(await main(['lora', 'merge', out, '--base', path.join(dir, 'base'), '-o', path.join(dir, 'merged')]), 0);
+  const base = await Model.load(path.join(dir, 'base'));
+  const lora = new LoraModel(base, loadAdapter(out, base.config));
+  const merged = await Model.load(path.join(dir, 'merged'));
+  const ids = Int32Array.from([5, 17, 40, 3, 99]);
+  const a = await lora.forward(ids, 1, 5), b = await merged.forward(ids, 1, 5), plain = await (await Model.load(path.join(dir, 'base'))).forward(ids, 1, 5);
+  let d = 0, moved = 0;
+  for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i]! - b[i]!)); moved = Math.max(moved, Math.abs(a[i]! - plain[i]!)); }
+  assert.ok(d < 1e-5, String(d));      // float32 rounding of merged weights vs the low-rank path
+  assert.ok(moved > 1e-6, String(moved)); // two DPO steps moved the adapter off the PEFT init (B = 0)
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -40,7 +40,7 @@ export const AUGMENT_OPTIONS = {
   score_attribute: { type: 'string', default: 'helpfulness', help: 'multi-response HelpSteer2: attribute used as the score', group: 'Multi-response' },
   skip_invalid: { type: 'boolean', default: false, help: 'skip bad rows (counted by reason, written to the rejects file) instead of stopping', group: 'Bad input' },
   rejects: { type: 'string', help: 'rejects file for --skip_invalid (default OUTPUT.rejects.jsonl)', group: 'Bad input' },
-  allow_duplicate_ids: { type: 'boolean', default: false, help: 'accept repeated id / pair_id / prompt_id values', group: 'Bad input' },
+  allow_duplicate_ids: { type: 'boolean', default: false, help: 'accept repeated id / pair_id values and repeated (prompt_id, chosen, rejected) pairs', group: 'Bad input' },
 } as const satisfies OptionTable;
 
 export const augmentCommand: Command = {
