@@ -40,7 +40,7 @@ async function child(mode: Mode): Promise<void> {
   const common = { per_device_train_batch_size: B, gradient_accumulation_steps: 1, max_steps: steps + 1, logging_steps: 1, learning_rate: 1e-5, max_length: T, seed: 0 };
   const lora = { lora_r: r, lora_alpha: 2 * r, lora_dropout: 0.05 };
   const t0 = performance.now();
-  let trainable = cfg.vocab_size;
+  let trainable = 0;
   if (mode === 'sft-full') { trainable = base.params.size; await trainSft(common, { model: base, train: sft, quiet: true, onLog }); }
   if (mode === 'dpo-full') { trainable = base.params.size; await trainDpo({ ...common, beta: 0.1 }, { model: base, train: pairs, quiet: true, onLog }); }
   if (mode === 'sft-lora') { const res = await trainLoraSft({ ...common, ...lora }, { base, train: sft, quiet: true, onLog }); trainable = res.model.params.size; }

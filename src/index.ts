@@ -54,3 +54,15 @@ export { LoraAdapter, LORA_TARGETS, loraScaling, peftName, type LoraConfig, type
 export { LoraModel, LORA_OPTIONS, loraConfigFrom } from './model/lora_model.js';
 export { saveAdapter, loadAdapter, mergeAdapter, readAdapterConfig, peftAdapterConfig } from './model/lora_io.js';
 export { trainLoraSft, trainLoraDpo, splitLoraKeys } from './model/lora_train.js';
+export {
+  getTask, TASK_NAMES, makeSortTask, makeReverseTask, sortReward, reverseReward, generateTaskData, binarize, judgeScore,
+  scoreStats, writeTaskDataset, type Task, type Behaviour, type TaskName, type GenerateOptions as TaskGenerateOptions,
+  type JudgeOptions, type TaskDataset, type H4Row, type MultiResponseRow,
+} from './tasks/index.js';
+export { mean, sampleSd, meanCI, tQuantile, tCdf, winRate, topShare, pearson, spearman, type MeanCI } from './eval/index.js';
+export { renderReport, writeReport, lineChart, barChart, type ReportDoc, type Section as ReportSection, type Block as ReportBlock, type LineChartSpec, type BarChartSpec } from './report/index.js';
+export { runToyExperiment, solveToyContext, relabelToy, TOY_EXAMPLES, type ToyResult, type ToyContext } from './experiments/toy.js';
+export { runDemo, formatSummaryTable, DEMO_PRESETS, type DemoOptions, type DemoSummary } from './experiments/demo.js';
+export { runExperiment, writeExperimentReport, readExperimentFile, EXPERIMENT_NAMES, type ExperimentFile, type ExperimentRunOptions } from './experiments/run.js';
+export { EXPERIMENTS } from './experiments/experiments.js';
+export { RUN_OPTIONS, prepareRun, trainVariant, variantData, runHeadlineSeed, type RunConfig, type RunContext, type Variant } from './experiments/pipeline.js';

@@ -47,11 +47,16 @@ def write_tiny_model(path, workdir):
     return AutoTokenizer.from_pretrained(path)
 
 
-def radpo_token_logprobs(model_dir, ids):
-    """Per-token log-probs (position t scores token t+1) from radpo's engine, via the built dist/ library."""
+def radpo_token_logprobs(model_dir, ids, adapter=None):
+    """Per-token log-probs (position t scores token t+1) from radpo's engine via the built dist/ library; with
+    `adapter`, a PEFT LoRA folder applied through radpo's LoraModel."""
+    load = f"new LoraModel(base, loadAdapter({json.dumps(adapter)}, base.config))" if adapter else "base"
     script = f"""
 import {{ Model }} from '{ROOT}/dist/model/model.js';
-const m = await Model.load({json.dumps(model_dir)});
+import {{ LoraModel }} from '{ROOT}/dist/model/lora_model.js';
+import {{ loadAdapter }} from '{ROOT}/dist/model/lora_io.js';
+const base = await Model.load({json.dumps(model_dir)});
+const m = {load};
 const ids = Int32Array.from({json.dumps(ids)});
 const T = ids.length, V = m.config.vocab_size;
 const logits = await m.forward(ids, 1, T);
@@ -181,26 +186,7 @@ def test_trl_lora_job_adapter_loads_in_radpo(exported):
     want = [lp[t, ids[t + 1]].item() for t in range(len(ids) - 1)]
     plain = hf_token_logprobs(str(job / "model"), ids)
     assert max(abs(a - b) for a, b in zip(want, plain)) > 1e-4  # the adapter was trained (B moved off 0)
-    script = f"""
-import {{ Model }} from '{ROOT}/dist/model/model.js';
-import {{ LoraModel }} from '{ROOT}/dist/model/lora_model.js';
-import {{ loadAdapter }} from '{ROOT}/dist/model/lora_io.js';
-const base = await Model.load({json.dumps(str(job / "model"))});
-const m = new LoraModel(base, loadAdapter({json.dumps(out)}, base.config));
-const ids = Int32Array.from({json.dumps(ids)});
-const T = ids.length, V = m.config.vocab_size;
-const lg = await m.forward(ids, 1, T);
-const o = [];
-for (let t = 0; t + 1 < T; t++) {{
-  let mx = -Infinity; for (let v = 0; v < V; v++) mx = Math.max(mx, lg[t * V + v]);
-  let s = 0; for (let v = 0; v < V; v++) s += Math.exp(lg[t * V + v] - mx);
-  o.push(lg[t * V + ids[t + 1]] - mx - Math.log(s));
-}}
-console.log(JSON.stringify(o));
-"""
-    r = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, r.stderr
-    got = json.loads(r.stdout.strip().splitlines()[-1])
+    got = radpo_token_logprobs(str(job / "model"), ids, adapter=out)
     err = max(abs(a - b) for a, b in zip(got, want))
     print(f"TRL-trained PEFT adapter, radpo vs PEFT log-probs: max |diff| {err:.2e}")
     assert err < 1e-4, err

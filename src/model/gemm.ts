@@ -54,7 +54,7 @@ const scratchPool: Float32Array[] = [];
 export const gemmSettings = { threads: 2, refBelowFlops: 32768 };
 
 /** Cumulative GEMM statistics (for benchmarks): calls, multiply-adds * 2, milliseconds inside ORT. */
-export const gemmStats = { calls: 0, flops: 0, ms: 0 };
+export const gemmStats = { calls: 0, flops: 0, ms: 0, detail: false, byShape: new Map<string, { calls: number; flops: number; ms: number }>() };
 
 function sessionFor(transA: boolean, transB: boolean, alpha: number, rankA: number, rankB: number): Promise<ort.InferenceSession> {
   const key = `${+transA}${+transB}:${alpha}:${rankA}:${rankB}`;
@@ -89,6 +89,14 @@ export async function matmul(out: Float32Array, a: Float32Array, b: Float32Array
   const { transA = false, transB = false, alpha = 1, batch = 1, bBatched = true, accumulate = false } = opts;
   checkLengths(out, a, b, M, N, K, batch, bBatched);
   if (batch * M * N * K < gemmSettings.refBelowFlops) { matmulRef(out, a, b, M, N, K, opts); return; }
+  if (batch > 1 && transA) {
+    // Batched FusedMatMul materialises A^T; per-matrix 2-D calls use MLAS's native transposed GEMM (measured ~3x faster).
+    for (let z = 0; z < batch; z++) {
+      const bo = bBatched ? z * K * N : 0;
+      await matmul(out.subarray(z * M * N, (z + 1) * M * N), a.subarray(z * M * K, (z + 1) * M * K), b.subarray(bo, bo + K * N), M, N, K, { transA, transB, alpha, accumulate });
+    }
+    return;
+  }
   const rankA = batch > 1 ? 3 : 2, rankB = batch > 1 && bBatched ? 3 : 2;
   const sess = await sessionFor(transA, transB, alpha, rankA, rankB);
   const dimsA = transA ? [K, M] : [M, K], dimsB = transB ? [N, K] : [K, N];
@@ -104,7 +112,14 @@ export async function matmul(out: Float32Array, a: Float32Array, b: Float32Array
   const ty = new ort.Tensor('float32', view(scratch ?? out, n), rankA === 3 ? [batch, M, N] : [M, N]);
   const t0 = performance.now();
   await sess.run({ A: ta, B: tb }, { Y: ty });
-  gemmStats.ms += performance.now() - t0; gemmStats.calls++; gemmStats.flops += 2 * batch * M * N * K;
+  const ms = performance.now() - t0, fl = 2 * batch * M * N * K;
+  gemmStats.ms += ms; gemmStats.calls++; gemmStats.flops += fl;
+  if (gemmStats.detail) {
+    const key = `${batch}x[${M}x${K}].[${K}x${N}]${transA ? ' tA' : ''}${transB ? ' tB' : ''}`;
+    const e = gemmStats.byShape.get(key) ?? { calls: 0, flops: 0, ms: 0 };
+    e.calls++; e.flops += fl; e.ms += ms;
+    gemmStats.byShape.set(key, e);
+  }
   if (scratch) {
     for (let i = 0; i < n; i++) out[i]! += scratch[i]!;
     scratchPool.push(scratch);

@@ -74,8 +74,9 @@ function splitSource(cfg: { dataset_name?: string | undefined; dataset_train_spl
   if (!name) throw new RadpoError('config', 'missing data: give --dataset_name (a local file or folder)', { field: 'dataset_name' });
   if (detectContainer(name) === 'folder') return { file: name, split };
   if (split === cfg.dataset_train_split) return { file: name };
-  if (fs.existsSync(split)) return { file: split };
-  throw new RadpoError('config', `dataset_name is a single file, so the evaluation split must be a file path`, { field: 'dataset_test_split', value: split });
+  // Only an existing regular file counts: a folder that happens to be named like the split (say ./test) is not data.
+  if (fs.statSync(split, { throwIfNoEntry: false })?.isFile()) return { file: split };
+  throw new RadpoError('config', `dataset_name is a single file, so the evaluation split must be a path to a data file`, { field: 'dataset_test_split', value: split });
 }
 
 export type SftRow = { prompt: string | Message[]; completion: string | Message[] };

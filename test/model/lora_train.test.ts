@@ -94,3 +94,16 @@ test('CLI: radpo lora dpo on a radpo-init model folder and text pairs, then radp
   assert.ok(moved > 1e-6, String(moved)); // two DPO steps moved the adapter off the PEFT init (B = 0)
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('LoRA resume_from_checkpoint continues bit-identically (lora_dropout 0)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'radpo-lora-resume-'));
+  const c = { ...COMMON, max_steps: 3, save_steps: 1, beta: 0.3, lora_r: 2, lora_dropout: 0 };
+  const full = await trainLoraDpo({ ...c, output_dir: path.join(dir, 'a') }, { base: Model.init(cfg, 8), train: PAIRS, quiet: true });
+  await trainLoraDpo({ ...c, max_steps: 3, output_dir: path.join(dir, 'b'), save_steps: 1 }, { base: Model.init(cfg, 8), train: PAIRS, quiet: true });
+  fs.rmSync(path.join(dir, 'b', 'checkpoint-3'), { recursive: true });
+  const resumed = await trainLoraDpo({ ...c, output_dir: path.join(dir, 'b'), resume_from_checkpoint: path.join(dir, 'b', 'checkpoint-2') },
+    { base: Model.init(cfg, 8), train: PAIRS, quiet: true });
+  assert.equal(resumed.globalStep, 3);
+  assert.deepEqual(resumed.model.adapter.params.data, full.model.adapter.params.data);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

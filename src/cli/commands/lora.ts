@@ -18,44 +18,37 @@ function summary(kind: string, r: TrainResult<unknown>): string {
   return `radpo lora ${kind}: ${r.globalStep} steps${last ? `, loss ${last.loss!.toFixed(4)}` : ''}${r.outputDir ? ` -> ${r.outputDir} (PEFT adapter)` : ''}\n`;
 }
 
-function need(o: { model_name_or_path?: string | undefined; dataset_name?: string | undefined }): void {
+function need(o: { model_name_or_path?: unknown; dataset_name?: unknown }): void {
   if (!o.model_name_or_path) throw new RadpoError('usage', 'missing --model_name_or_path (the base model folder)');
   if (!o.dataset_name) throw new RadpoError('usage', 'missing --dataset_name (a local data file or folder)');
 }
 
-export const loraSftCommand: Command = {
-  name: 'lora sft',
-  summary: 'SFT of a LoRA adapter (saved in PEFT format)',
-  async run(argv) {
-    const p = parseCommand({
-      usage: 'radpo lora sft --model_name_or_path BASE --dataset_name DATA --output_dir OUT [--lora_r 16 ...] [--config recipe.yaml]',
-      description: 'Supervised fine-tuning of a LoRA adapter on the attention and MLP projections; every `radpo train sft` key works.',
-      options: { ...SFT_OPTIONS, ...LORA_OPTIONS, ...ADAPTER }, recipe: true,
-    }, argv);
-    if (!p) return 0;
-    need(p.options);
-    const { adapter, use_peft: _u, ...cfg } = p.options;
-    process.stdout.write(summary('sft', await trainLoraSft(cfg, adapter ? { adapter } : {})));
-    return 0;
-  },
-};
+function loraTrainCommand(kind: 'sft' | 'dpo'): Command {
+  const dpo = kind === 'dpo';
+  return {
+    name: `lora ${kind}`,
+    summary: dpo ? 'DPO of a LoRA adapter; the reference is the base with the adapter off' : 'SFT of a LoRA adapter (saved in PEFT format)',
+    async run(argv) {
+      const p = parseCommand({
+        usage: `radpo lora ${kind} --model_name_or_path BASE --dataset_name DATA --output_dir OUT [--lora_r 16 ...] [--config recipe.yaml]`,
+        description: dpo
+          ? 'DPO-family training of a LoRA adapter; the reference model is the base with the adapter switched off (no second copy). Every `radpo train dpo` key works.'
+          : 'Supervised fine-tuning of a LoRA adapter on the attention and MLP projections; every `radpo train sft` key works.',
+        options: { ...(dpo ? DPO_OPTIONS : SFT_OPTIONS), ...LORA_OPTIONS, ...ADAPTER }, recipe: true,
+      }, argv);
+      if (!p) return 0;
+      need(p.options);
+      const { adapter, use_peft: _u, ...cfg } = p.options as Record<string, unknown>;
+      const o = typeof adapter === 'string' ? { adapter } : {};
+      const r = dpo ? await trainLoraDpo(cfg, o) : await trainLoraSft(cfg, o);
+      process.stdout.write(summary(kind, r));
+      return 0;
+    },
+  };
+}
 
-export const loraDpoCommand: Command = {
-  name: 'lora dpo',
-  summary: 'DPO of a LoRA adapter; the reference is the base with the adapter off',
-  async run(argv) {
-    const p = parseCommand({
-      usage: 'radpo lora dpo --model_name_or_path BASE --dataset_name DATA --output_dir OUT [--lora_r 16 ...] [--config recipe.yaml]',
-      description: 'DPO-family training of a LoRA adapter; the reference model is the base with the adapter switched off (no second copy). Every `radpo train dpo` key works.',
-      options: { ...DPO_OPTIONS, ...LORA_OPTIONS, ...ADAPTER }, recipe: true,
-    }, argv);
-    if (!p) return 0;
-    need(p.options);
-    const { adapter, use_peft: _u, ...cfg } = p.options;
-    process.stdout.write(summary('dpo', await trainLoraDpo(cfg, adapter ? { adapter } : {})));
-    return 0;
-  },
-};
+export const loraSftCommand = loraTrainCommand('sft');
+export const loraDpoCommand = loraTrainCommand('dpo');
 
 const MERGE_OPTIONS = {
   base: { type: 'string', required: true, help: 'base model folder', group: 'Merge' },

@@ -8,8 +8,10 @@ import { DPO_OPTIONS, SFT_OPTIONS } from '../../train/config.js';
 import { trainDpo } from '../../train/dpo.js';
 import { trainSft } from '../../train/sft.js';
 import type { TrainResult } from '../../train/trainer.js';
+import { LORA_OPTIONS } from '../../model/lora_model.js';
+import { trainLoraDpo, trainLoraSft } from '../../model/lora_train.js';
 
-function summary(kind: string, r: TrainResult): string {
+function summary(kind: string, r: TrainResult<unknown>): string {
   const last = [...r.metrics].reverse().find((m) => m.loss !== undefined);
   const ev = [...r.metrics].reverse().find((m) => m.eval_loss !== undefined);
   const parts = [`radpo train ${kind}: ${r.globalStep} steps`];
@@ -27,6 +29,13 @@ function requireKeys(o: { model_name_or_path?: string | undefined; dataset_name?
   if (!o.dataset_name) throw new RadpoError('usage', 'missing --dataset_name (a local data file or folder)');
 }
 
+/** Full fine-tuning ignores the LoRA keys (they only matter with --use_peft, as in TRL's ModelConfig). */
+function withoutLora<T extends Record<string, unknown>>(cfg: T): T {
+  const out: Record<string, unknown> = { ...cfg };
+  for (const k of Object.keys(LORA_OPTIONS)) delete out[k];
+  return out as T;
+}
+
 export const trainSftCommand: Command = {
   name: 'train sft',
   summary: 'supervised fine-tuning (completion-only loss, optional packing)',
@@ -34,11 +43,12 @@ export const trainSftCommand: Command = {
     const p = parseCommand({
       usage: 'radpo train sft --model_name_or_path M --dataset_name DATA --output_dir OUT [--config recipe.yaml] [options]',
       description: 'Supervised fine-tuning on prompt/completion (or messages) rows; the prompt is masked from the loss. Keys follow TRL SFTConfig.',
-      options: SFT_OPTIONS, recipe: true,
+      options: { ...SFT_OPTIONS, ...LORA_OPTIONS }, recipe: true,
     }, argv);
     if (!p) return 0;
     requireKeys(p.options);
-    process.stdout.write(summary('sft', await trainSft(p.options)));
+    const { use_peft, ...cfg } = p.options;
+    process.stdout.write(summary('sft', use_peft ? await trainLoraSft(cfg) : await trainSft(withoutLora(cfg))));
     return 0;
   },
 };
@@ -50,11 +60,12 @@ export const trainDpoCommand: Command = {
     const p = parseCommand({
       usage: 'radpo train dpo --model_name_or_path M --dataset_name DATA --output_dir OUT [--config recipe.yaml] [options]',
       description: 'Direct preference optimisation and relatives (loss_type) against a frozen reference. Keys follow TRL DPOConfig / alignment-handbook recipes.',
-      options: DPO_OPTIONS, recipe: true,
+      options: { ...DPO_OPTIONS, ...LORA_OPTIONS }, recipe: true,
     }, argv);
     if (!p) return 0;
     requireKeys(p.options);
-    process.stdout.write(summary('dpo', await trainDpo(p.options)));
+    const { use_peft, ...cfg } = p.options;
+    process.stdout.write(summary('dpo', use_peft ? await trainLoraDpo(cfg) : await trainDpo(withoutLora(cfg))));
     return 0;
   },
 };
