@@ -1,6 +1,8 @@
 // Benchmark of the data toolkit: augmentation throughput vs a plain read-parse-write pass over the same generated
 // UltraFeedback-sized file (64k H4 rows), and peak RSS augmenting a 1 GB file. Not a test: prints numbers only.
-// Usage: npx tsx bench/data.ts [--rows 64000 | --rows 0 to skip] [--gb 1 | --gb 0 to skip] [--reps 2]
+// Usage: npx tsx bench/data.ts [--rows 64000 | --rows 0 to skip] [--gb 1 | --gb 0 to skip] [--reps 3]
+// Baseline and augment runs are interleaved (plain, augment, plain, augment, ...) so both see the same machine load;
+// best and median of --reps each are printed, and the ratio of each.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
     return;
   }
   const opt = (k: string, d: number): number => { const i = args.indexOf(`--${k}`); return i >= 0 ? Number(args[i + 1]) : d; };
-  const rows = opt('rows', 64000); const gb = opt('gb', 1); const reps = opt('reps', 2);
+  const rows = opt('rows', 64000); const gb = opt('gb', 1); const reps = Math.max(1, opt('reps', 3));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'radpo-bench-data-'));
   try {
     const input = path.join(dir, 'uf.jsonl');
@@ -79,15 +81,19 @@ async function main(): Promise<void> {
       generate(input, rows, 0);
       const mb = fs.statSync(input).size / 2 ** 20;
       console.log(`generated ${rows} H4 rows, ${mb.toFixed(0)} MiB (${(fs.statSync(input).size / rows / 1024).toFixed(1)} KiB/row)`);
-      let plain = Infinity; let aug = Infinity;
+      const plain: number[] = []; const aug: number[] = [];
       for (let k = 0; k < reps; k++) {
-        plain = Math.min(plain, await timed(() => plainPass(input, path.join(dir, 'plain.jsonl'))));
-        aug = Math.min(aug, await timed(() => augmentFile(input, path.join(dir, 'aug.jsonl'), {})));
+        plain.push(await timed(() => plainPass(input, path.join(dir, 'plain.jsonl'))));
+        aug.push(await timed(() => augmentFile(input, path.join(dir, 'aug.jsonl'), {})));
         fs.rmSync(path.join(dir, 'plain.jsonl')); fs.rmSync(path.join(dir, 'aug.jsonl'));
       }
-      console.log(`plain read-parse-write: ${plain.toFixed(2)} s (${(rows / plain).toFixed(0)} rows/s, ${(mb / plain).toFixed(0)} MiB/s)`);
-      console.log(`augment (2 rows out per row in): ${aug.toFixed(2)} s (${(rows / aug).toFixed(0)} input rows/s)`);
-      console.log(`throughput ratio augment / plain: ${(plain / aug).toFixed(2)} (target >= 0.7; best of ${reps} each, same run)`);
+      const best = (a: number[]): number => Math.min(...a);
+      const median = (a: number[]): number => { const b = [...a].sort((x, y) => x - y); const m = b.length >> 1; return b.length % 2 ? b[m] as number : ((b[m - 1] as number) + (b[m] as number)) / 2; };
+      const fmt = (a: number[]): string => a.map((x) => x.toFixed(2)).join(', ');
+      console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores (a loaded machine slows both passes)`);
+      console.log(`plain read-parse-write: best ${best(plain).toFixed(2)} s, median ${median(plain).toFixed(2)} s [${fmt(plain)}] (best: ${(rows / best(plain)).toFixed(0)} rows/s, ${(mb / best(plain)).toFixed(0)} MiB/s)`);
+      console.log(`augment (2 rows out per row in): best ${best(aug).toFixed(2)} s, median ${median(aug).toFixed(2)} s [${fmt(aug)}] (best: ${(rows / best(aug)).toFixed(0)} input rows/s)`);
+      console.log(`throughput ratio augment / plain: best ${(best(plain) / best(aug)).toFixed(2)}, median ${(median(plain) / median(aug)).toFixed(2)} (target >= 0.7; ${reps} interleaved runs each, same input, same run)`);
       fs.rmSync(input);
     }
     if (gb > 0) {

@@ -100,14 +100,16 @@ async function smolChild(): Promise<void> {
   process.stdout.write(JSON.stringify({ params: countParams(cfg), sec: r.sec, tokens_per_s: 512 / r.sec, peak_rss_bytes: rss, loss: r.loss }) + '\n');
 }
 
-function torchBench(cfg: ModelConfig, B: number, T: number, steps: number): { tokens_per_s: number; torch: string } | null {
+function torchBench(cfg: ModelConfig, B: number, T: number, steps: number): { tokens_per_s: number; torch: string; attn: string } | null {
   const venvRoot = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'radpo');
   if (!fs.existsSync(venvRoot)) return null;
   const venv = fs.readdirSync(venvRoot).map((d) => path.join(venvRoot, d, 'bin', 'python')).find((p) => fs.existsSync(p) && fs.existsSync(path.join(p, '..', '..', '.complete')));
   if (!venv) return null;
   const cfgFile = path.join(os.tmpdir(), `radpo-bench-${process.pid}.json`);
   fs.writeFileSync(cfgFile, JSON.stringify({ config: cfg, B, T, steps, threads }));
-  const r = spawnSync(venv, [path.join(here, 'model_torch.py'), cfgFile], { encoding: 'utf8', timeout: 600_000 });
+  // Passive OpenMP waiting, like radpo's non-spinning ORT threads (spinning collapses on a shared machine).
+  const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+  const r = spawnSync(venv, [path.join(here, 'model_torch.py'), cfgFile], { encoding: 'utf8', timeout: 600_000, env });
   fs.rmSync(cfgFile, { force: true });
   if (r.status !== 0) { process.stderr.write(`torch benchmark failed: ${r.stderr.slice(-2000)}\n`); return null; }
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
 
   if (!flag('--no-torch')) {
     const t = torchBench(cfg, B, T, steps);
-    if (t) console.log(`  PyTorch ${t.torch} eager, ${threads} threads: ${t.tokens_per_s.toFixed(0)} tokens/s; radpo / PyTorch = ${((B * T / r.sec) / t.tokens_per_s).toFixed(2)} (target >= 1.0)`);
+    if (t) console.log(`  PyTorch ${t.torch} eager (${t.attn} attention), ${threads} threads, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}: ${t.tokens_per_s.toFixed(0)} tokens/s; radpo / PyTorch = ${((B * T / r.sec) / t.tokens_per_s).toFixed(2)} (target >= 1.0)`);
     else console.log('  PyTorch: interop venv not found (bash interop/setup.sh), ratio skipped');
   }
 

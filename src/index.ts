@@ -13,7 +13,7 @@ export { openrlhfDpoCommand } from './scale/openrlhf.js';
 export { accelerateConfig, launchCommand, type LaunchMode, type ClusterShape } from './scale/accelerate.js';
 export { generate, generateIds, encodePrompt, DEFAULT_GENERATE, type GenerateOptions, type Generation, type IdsGeneration, type Prompt } from './model/generate.js';
 export { argmax, selectToken, warpedDistribution, sequenceRng, SamplerScratch, DEFAULT_SAMPLING, type SamplingOptions } from './model/sampling.js';
-export { KvCache, DecodeWorkspace, forwardCached, type DecoderWeights } from './model/kv_cache.js';
+export { KvCache, DecodeWorkspace, forwardCached, WasmWeights, decodeSettings, type DecoderWeights } from './model/kv_cache.js';
 export { exportGguf, writeGguf, readGgufHeader, readGgufFile, permuteForRope, type ExportGgufOptions, type ExportGgufResult, type GgufKv, type GgufTensor } from './model/gguf.js';
 export { Tokenizer, type TokenizerFiles, type EncodeOptions, type DecodeOptions } from './model/tokenizer.js';
 export { applyChatTemplate, selectChatTemplate, type ChatMessage, type ChatTemplates, type ChatTemplateOptions } from './model/chat_template.js';

@@ -38,6 +38,9 @@ export class AsyncOutFile {
     this.pending = writeAll(this.fd, buf);
   }
 
+  /** Waits until every chunk handed over so far is in the file (so it can be read back). */
+  async drain(): Promise<void> { await this.pending; }
+
   /** Finishes writing; for outputs fsyncs and renames the temp file onto the target. */
   async commit(): Promise<void> {
     await this.pending;

@@ -11,7 +11,8 @@ import { AsyncOutFile } from './async_file.js';
 import { InvalidRowError, stopOnInvalid, type InvalidHandler } from './invalid.js';
 import { readRows, detectContainer } from './read.js';
 import { detectSchema, PAIR_SCHEMAS, SCHEMAS, type FieldMap, type SchemaName } from './schema.js';
-import { Relabeler, applyOverride, fineGrainedMeans, fnv1a, overrideJson, type Placement, type RelabelOptions } from './augment_row.js';
+import { Relabeler, applyOverride, fineGrainedMeans, fnv1a, overrideJson, type Placement, type RelabeledPair, type RelabelOptions } from './augment_row.js';
+import { LineSink, PairWriter, RecipeSink, replayNegatives } from './augment_sink.js';
 import { outputKind, writeRowsTo } from './write.js';
 import type { Goal } from './goal.js';
 import type { Row } from './types.js';
@@ -176,8 +177,12 @@ export async function augmentFile(input: string, output: string, options: Augmen
   const shuffle = options.order === 'shuffle';
   // Shuffle mode: both copies go to the spill file; offsets (8 bytes per row) are all that stays in memory.
   let offsets: number[] = []; let spillBytes = 0;
-  let posBuf = ''; let negBuf = '';
+  let negBuf = '';
   const FLUSH = 1 << 20;
+  // Reference order: positive copies to the output, recipes of the negative copies to the spill file; the negative
+  // copies are rebuilt from the recipes and the positive copies' bytes, and appended, at the end.
+  const posSink = new LineSink(out); const negSink = new RecipeSink(spill);
+  const pairs = new PairWriter(posSink, negSink);
   let rl: Relabeler | null = null; let filter: PairFilter | null = null;
   try {
     let readerInvalid = 0;
@@ -189,14 +194,11 @@ export async function augmentFile(input: string, output: string, options: Augmen
       }
       const f = filter as PairFilter;
       f.stats.rows_in++;
-      let posLine: string; let negLine: string;
+      let r: RelabeledPair;
       try {
-        const r = rl.relabel(row, file, line);
+        r = rl.relabel(row, file, line);
         f.checkId(row, file, line, r.fingerprint);
         if (!f.keep(row, r.scoreChosen, r.scoreRejected)) continue;
-        const cache = new Map<unknown, string>();
-        posLine = overrideJson(row, r.pos, cache) + '\n';
-        negLine = overrideJson(row, r.neg, cache) + '\n';
       } catch (e) {
         if (!(e instanceof InvalidRowError)) throw e;
         f.stats.invalid++;
@@ -205,14 +207,15 @@ export async function augmentFile(input: string, output: string, options: Augmen
       }
       f.stats.pairs_kept++;
       if (shuffle) {
-        for (const l of [posLine, negLine]) { offsets.push(spillBytes); spillBytes += Buffer.byteLength(l); negBuf += l; }
-      } else { posBuf += posLine; negBuf += negLine; }
-      if (posBuf.length > FLUSH) { await out.write(posBuf); posBuf = ''; }
-      if (negBuf.length > FLUSH) { await spill.write(negBuf); negBuf = ''; }
+        const cache = new Map<unknown, string>();
+        for (const l of [overrideJson(row, r.pos, cache) + '\n', overrideJson(row, r.neg, cache) + '\n']) { offsets.push(spillBytes); spillBytes += Buffer.byteLength(l); negBuf += l; }
+        if (negBuf.length > FLUSH) { await spill.write(negBuf); negBuf = ''; }
+      } else await pairs.write(row, r.pos, r.neg);
       if ((f.stats.rows_in & 1023) === 0) progress.update(f.stats.rows_in);
     }
     if (!filter) throw new RadpoError('input', `no valid rows (${readerInvalid} invalid)`, { file: input });
-    await out.write(posBuf); posBuf = '';
+    if (process.env.RADPO_T) console.error('loop', performance.now());
+    await posSink.flush(); await negSink.flush();
     await spill.write(negBuf); negBuf = '';
     await spill.commit();
     if (shuffle) {
@@ -233,9 +236,13 @@ export async function augmentFile(input: string, output: string, options: Augmen
       } finally { fs.closeSync(fd); }
       offsets = [];
     } else {
-      await appendFile(out, spillPath);
+      if (process.env.RADPO_T) console.error('pre-append', performance.now());
+      await replayNegatives(posSink, out.tmp, spillPath);
+      await posSink.flush();
+      if (process.env.RADPO_T) console.error('appended', performance.now());
     }
     await out.commit();
+    if (process.env.RADPO_T) console.error('committed', performance.now());
     progress.done();
     const st = filter.stats;
     st.rows_out = st.pairs_kept * 2;
@@ -248,19 +255,6 @@ export async function augmentFile(input: string, output: string, options: Augmen
   } finally {
     fs.rmSync(spillPath, { force: true });
   }
-}
-
-/** Appends `src` to `out` in 4 MiB chunks (the read of one chunk overlaps the write of the previous). */
-async function appendFile(out: AsyncOutFile, src: string): Promise<void> {
-  const fd = fs.openSync(src, 'r');
-  try {
-    for (;;) {
-      const b = Buffer.allocUnsafe(4 << 20);
-      const n = fs.readSync(fd, b, 0, b.length, null);
-      if (n <= 0) break;
-      await out.write(b.subarray(0, n));
-    }
-  } finally { fs.closeSync(fd); }
 }
 
 async function* readRowsPlain(file: string): AsyncGenerator<Row> {

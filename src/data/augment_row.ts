@@ -220,39 +220,127 @@ export function applyOverride(row: Row, o: Override): Row {
   return out;
 }
 
+/** JSON of a key (keys repeat on every row). */
+const KEY_JSON = new Map<string, string>();
+function keyJson(k: string): string {
+  let j = KEY_JSON.get(k);
+  if (j === undefined) { j = JSON.stringify(k); if (KEY_JSON.size < 1000) KEY_JSON.set(k, j); }
+  return j;
+}
+
+function prefixJson(m: Message): string {
+  let p = SHARED_JSON.get(m);
+  if (p === undefined) { p = JSON.stringify(m); SHARED_JSON.set(m, p); }
+  return p;
+}
+
 /**
- * JSON of one copy: the row's keys in order with overridden values, new keys (goal) last. `cache` holds each
- * field's JSON for the row so the two copies share the serialisation work.
+ * True when two arrays of flat objects (message lists) have the same JSON text: same length, and element by element
+ * the same keys in the same order with identical primitive values (so JSON.stringify of both is the same string).
  */
-export function overrideJson(row: Row, o: Override, cache: Map<unknown, string>): string {
-  const json = (v: unknown): string => {
-    if (isPrefixed(v)) {
-      const inner = json(v.list);
-      let p = SHARED_JSON.get(v.prefix);
-      if (p === undefined) { p = JSON.stringify(v.prefix); SHARED_JSON.set(v.prefix, p); }
-      return inner === '[]' ? `[${p}]` : `[${p},${inner.slice(1)}`;
+export function sameFlatList(a: unknown[], b: unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]; const y = b[i];
+    if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object' || Array.isArray(x) || Array.isArray(y)) return false;
+    const kx = Object.keys(x); const ky = Object.keys(y);
+    if (kx.length !== ky.length) return false;
+    for (let j = 0; j < kx.length; j++) {
+      const k = kx[j] as string;
+      if (k !== ky[j]) return false;
+      const vx = (x as Record<string, unknown>)[k]; const vy = (y as Record<string, unknown>)[k];
+      if (vx !== vy || (vx !== null && typeof vx === 'object') || typeof vx === 'function' || typeof vx === 'undefined') return false;
     }
-    if ((v !== null && typeof v === 'object') || (typeof v === 'string' && v.length > 64)) {
-      let s = cache.get(v);
-      if (s === undefined) { s = JSON.stringify(v); cache.set(v, s); }
-      return s;
+  }
+  return true;
+}
+
+/**
+ * JSON of one (non-Prefixed) value of a row. Objects and long strings are cached in `cache` (one row's two copies
+ * share the work); an array with the same JSON as one already serialised (H4 `messages` = `chosen`) reuses its text.
+ */
+function valueJson(v: unknown, cache: Map<unknown, string>): string {
+  if ((v !== null && typeof v === 'object') || (typeof v === 'string' && v.length > 64)) {
+    let s = cache.get(v);
+    if (s === undefined) {
+      if (Array.isArray(v)) {
+        for (const [k, t] of cache) if (Array.isArray(k) && sameFlatList(k, v)) { s = t; break; }
+      }
+      s ??= JSON.stringify(v);
+      cache.set(v, s);
     }
-    return JSON.stringify(v) ?? 'null';
-  };
-  let s = '{';
-  let first = true;
+    return s;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+function anyJson(v: unknown, cache: Map<unknown, string>): string {
+  if (!isPrefixed(v)) return valueJson(v, cache);
+  const inner = valueJson(v.list, cache);
+  const p = prefixJson(v.prefix);
+  return inner === '[]' ? `[${p}]` : `[${p},${inner.slice(1)}`;
+}
+
+/** The (key, value) pairs of one copy in output order: the row's keys with overridden values, new keys (goal) last. */
+function forEachField(row: Row, o: Override, f: (k: string, v: unknown) => void): void {
   for (const k of Object.keys(row)) {
     const v = k in o ? o[k] : row[k];
-    if (v === undefined) continue;
-    s += `${first ? '' : ','}${JSON.stringify(k)}:${json(v)}`;
-    first = false;
+    if (v !== undefined) f(k, v);
   }
   for (const k of Object.keys(o)) {
-    if (k in row || o[k] === undefined) continue;
-    s += `${first ? '' : ','}${JSON.stringify(k)}:${json(o[k])}`;
-    first = false;
+    if (!(k in row) && o[k] !== undefined) f(k, o[k]);
   }
+}
+
+/**
+ * JSON of one copy: the row's keys in order with overridden values, new keys (goal) last. `cache` holds each
+ * field's JSON for the row so the two copies share the serialisation work. Same text as JSON.stringify(applyOverride(row, o)).
+ */
+export function overrideJson(row: Row, o: Override, cache: Map<unknown, string>): string {
+  let s = '{';
+  let first = true;
+  forEachField(row, o, (k, v) => {
+    s += `${first ? '' : ','}${keyJson(k)}:${anyJson(v, cache)}`;
+    first = false;
+  });
   return `${s}}`;
+}
+
+/** Values whose JSON is at least this long are written once as bytes and copied into the other copy (augment_sink.ts). */
+export const BIG_JSON = 256;
+
+/**
+ * One copy's JSON line (as overrideJson, plus "\n") cut for the byte writer: the line is small[0] + body(big[0]) +
+ * small[1] + ... + small[n], where body(j) is j without its first character (each big value's JSON starts with one
+ * ASCII character, `[`, `{` or `"`; the small piece before it ends with that character, or with `[<system message>,`
+ * for a list given a system message). Pushes onto `small` and `big`; returns the line's length in UTF-16 units.
+ */
+export function overrideSegments(row: Row, o: Override, cache: Map<unknown, string>, small: string[], big: string[]): number {
+  let s = '{';
+  let first = true;
+  let n = 0;
+  forEachField(row, o, (k, v) => {
+    s += first ? `${keyJson(k)}:` : `,${keyJson(k)}:`;
+    first = false;
+    let j: string; let lead: string;
+    if (isPrefixed(v)) {
+      const inner = valueJson(v.list, cache);
+      const p = prefixJson(v.prefix);
+      if (inner.length < BIG_JSON) { s += inner === '[]' ? `[${p}]` : `[${p},${inner.slice(1)}`; return; }
+      j = inner; lead = `[${p},`;
+    } else {
+      j = valueJson(v, cache);
+      if (j.length < BIG_JSON) { s += j; return; }
+      lead = j[0] as string;
+    }
+    s += lead;
+    small.push(s); big.push(j);
+    n += s.length + j.length - 1;
+    s = '';
+  });
+  s += '}\n';
+  small.push(s);
+  return n + s.length;
 }
 
 export function assertScale(s: [number, number] | undefined, field: string): void {

@@ -129,14 +129,15 @@ export const goalScale: ExperimentFn = async (base, seeds, hooks) => {
   const scales = ['1-5', '1-10', '0-100'] as const;
   const per: { seed: number; dpo: MethodEval; byScale: Record<string, MethodEval> }[] = [];
   for (const seed of seeds) {
-    const ctx = await prepareRun({ ...base, seed }, hooks);
+    // The SFT model's goal rows use the same scale as the relabeled data, so each scale gets its own SFT model.
+    const ctx = await prepareRun({ ...base, seed, goal_scale: '1-10' }, hooks);
     const sft = await evalAt(ctx, ctx.sft, null, 0);
     const top = ctx.task.maxReward;
     const d = await trainVariant(ctx, 'dpo', hooks);
     const dpo = summarise(await evalAt(ctx, d.model, null, 0), sft, top);
     const byScale: Record<string, MethodEval> = {};
     for (const sc of scales) {
-      const c: RunContext = { ...ctx, cfg: { ...ctx.cfg, goal_scale: sc }, goal: { ...ctx.goal, scale: scaleOf({ ...ctx.cfg, goal_scale: sc }) }, topGoal: scaleOf({ ...ctx.cfg, goal_scale: sc })[1] };
+      const c = sc === '1-10' ? ctx : await prepareRun({ ...base, seed, goal_scale: sc }, hooks);
       const r = await trainVariant(c, 'ra_dpo', hooks);
       byScale[sc] = summarise(await evalAt(c, r.model, c.topGoal, 0), sft, top);
     }

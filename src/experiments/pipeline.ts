@@ -1,6 +1,10 @@
 // One seeded run on a synthetic task: generate data, SFT a tiny model, train preference variants from the same SFT
 // model (DPO, reward-augmented DPO and controls), evaluate each by exact reward. Not the CLI or the report.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { augmentPairs } from '../data/augment.js';
 import { detectSchema, toPreferencePair } from '../data/schema.js';
 import type { PreferencePair, Row } from '../data/types.js';
@@ -70,6 +74,8 @@ export function scaleOf(cfg: RunConfig): [number, number] {
 
 export interface Hooks {
   quiet?: boolean;
+  /** Folder caching SFT models by the settings they depend on (experiments that share seeds reuse them). */
+  sftCacheDir?: string;
   /** Stage messages for a progress display. */
   onStage?: (stage: string) => void;
   /** Every training log entry (TRL metric names), with the stage it belongs to. */
@@ -95,14 +101,31 @@ export async function prepareRun(cfg: RunConfig, hooks: Hooks = {}): Promise<Run
     const goal = !withGoal ? null : cfg.sft_goals === 'score' ? onScale : scale[0] + goalRng.int(scale[1] - scale[0] + 1);
     return { prompt: conditionedPrompt(r.prompt, goal, goalOpts), completion: [r.messages[1]!] };
   });
+  const cacheFile = hooks.sftCacheDir ? path.join(hooks.sftCacheDir, `sft-${hashJson(sftKey(cfg))}.bin`) : null;
+  if (cacheFile && fs.existsSync(cacheFile)) {
+    const buf = fs.readFileSync(cacheFile);
+    const cached = JSON.parse(fs.readFileSync(`${cacheFile}.json`, 'utf8')) as Record<string, number>[];
+    model.params.data.set(new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4));
+    return { cfg, task, data, tok, goal: goalOpts, topGoal: scale[1], sft: model, sftLog: cached, evalPrompts: data.test_prefs.slice(0, cfg.eval_prompts).map((r) => r.prompt) };
+  }
   const res = await trainSft({
     learning_rate: cfg.sft_learning_rate, num_train_epochs: cfg.sft_epochs, per_device_train_batch_size: cfg.batch_size,
     lr_scheduler_type: 'cosine', warmup_ratio: 0.05, max_length: 96, seed: cfg.seed, logging_steps: 10, save_strategy: 'no', disable_tqdm: hooks.quiet ?? true,
   }, { model, tokenizer: tok, train: sftRows as never, quiet: hooks.quiet ?? true, onLog: (m) => hooks.onLog?.('sft', m) });
+  if (cacheFile) {
+    writeFileAtomic(cacheFile, new Uint8Array(res.model.params.data.buffer, res.model.params.data.byteOffset, res.model.params.data.byteLength));
+    writeJsonAtomic(`${cacheFile}.json`, res.metrics);
+  }
   return {
     cfg, task, data, tok, goal: goalOpts, topGoal: scale[1], sft: res.model, sftLog: res.metrics,
     evalPrompts: data.test_prefs.slice(0, cfg.eval_prompts).map((r) => r.prompt),
   };
+}
+
+/** The settings an SFT model depends on (data, model, SFT recipe, goal text), for the cache key. */
+function sftKey(cfg: RunConfig): Record<string, unknown> {
+  const { task, seed, num_prompts, num_sft_prompts, judge_noise, judge_round, model_size, goal_placement, sft_goal_rows, sft_goals, sft_epochs, sft_learning_rate, batch_size, goal_scale } = cfg;
+  return { task, seed, num_prompts, num_sft_prompts, judge_noise, judge_round, model_size, goal_placement, sft_goal_rows, sft_goals, sft_epochs, sft_learning_rate, batch_size, goal_scale };
 }
 
 function toPairs(rows: Row[]): PreferencePair[] {
@@ -180,6 +203,10 @@ export async function runHeadlineSeed(cfg: RunConfig, variants: Variant[], hooks
     pairs[v] = r.pairs;
   }
   return { seed: cfg.seed, methods, logs, pairs, seconds: (Date.now() - t0) / 1000 };
+}
+
+function hashJson(v: unknown): string {
+  return createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
 }
 
 /** A shuffled copy (used where an experiment needs a random subset of prompts). */

@@ -43,7 +43,7 @@ export function methodBars(agg: Record<string, Record<MetricKey, MeanCI>>, metri
     label: METHOD_LABELS[m] ?? m,
     bars: [{ series: `${METRIC_LABELS[metric]}, mean and 95% CI`, mean: a[metric].mean, lo: Number.isFinite(a[metric].lo) ? a[metric].lo : undefined, hi: Number.isFinite(a[metric].hi) ? a[metric].hi : undefined }],
   }));
-  return { kind: 'bar', chart: { title, xLabel: 'method', yLabel: METRIC_LABELS[metric], groups, width: 560, yMin: metric === 'reward' ? undefined : 0 } };
+  return { kind: 'bar', chart: { title, xLabel: 'method', yLabel: METRIC_LABELS[metric], groups, yMin: metric === 'reward' ? undefined : 0 } };
 }
 
 /** Training curves (one series per method) of a logged key, e.g. 'loss' or 'rewards/margins', from one seed. */

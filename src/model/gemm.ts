@@ -50,8 +50,12 @@ function checkLengths(out: Vec, a: Vec, b: Vec, M: number, N: number, K: number,
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 const scratchPool: Float32Array[] = [];
 
-/** ORT threads (set before the first multiply) and the size (batch*M*N*K) below which the reference GEMM runs. */
-export const gemmSettings = { threads: 2, refBelowFlops: 32768 };
+/**
+ * ORT threads (set before the first multiply), the size (batch*M*N*K) below which the reference GEMM runs, and
+ * whether idle ORT threads spin. Spinning is off by default: on a shared 2-core machine spinning pool threads made a
+ * training step 4.7x slower (5994 vs 1262 ms, small config, load ~9); RADPO_ORT_SPIN=1 turns it back on.
+ */
+export const gemmSettings = { threads: 2, refBelowFlops: 32768, spinning: process.env.RADPO_ORT_SPIN === '1' };
 
 /** Cumulative GEMM statistics (for benchmarks): calls, multiply-adds * 2, milliseconds inside ORT. */
 export const gemmStats = { calls: 0, flops: 0, ms: 0, detail: false, byShape: new Map<string, { calls: number; flops: number; ms: number }>() };
@@ -77,6 +81,7 @@ export function ortSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(bytes, {
     intraOpNumThreads: gemmSettings.threads, interOpNumThreads: 1, executionMode: 'sequential',
     graphOptimizationLevel: 'all', enableCpuMemArena: true,
+    extra: { session: { intra_op: { allow_spinning: gemmSettings.spinning ? '1' : '0' } } },
   });
 }
 

@@ -91,9 +91,9 @@ export async function generateIds(model: DecoderWeights, prompts: number[][], op
   const order = Array.from({ length: total }, (_, i) => i).sort((a, b) => (prompts[Math.floor(b / n)]!.length - prompts[Math.floor(a / n)]!.length) || a - b);
   const stop = new Set(o.eos_token_id ?? []);
   const ws = new DecodeWorkspace();
-  // Steps with few live rows (batch 1, or the tail of a batch) use a WebAssembly copy of the weights, made per call
-  // because the weights may have changed since the last one.
-  // The first batch holds the longest prompts, so its cache is the largest one needed.
+  // Decode steps with few live rows (batch 1, the tail of a batch) multiply in WebAssembly on a copy of the weights
+  // made per call (they may have changed since the last one); its memory also holds the KV cache for attention,
+  // sized by the first batch, which holds the longest prompts.
   const capacity = (total ? prompts[Math.floor(order[0]! / n)]!.length : 0) + o.max_new_tokens;
   if (decodeSettings.wasmMaxRows > 0 && o.max_new_tokens > 1) ws.wasm = WasmWeights.build(model, decodeSettings.wasmMaxRows, { B: Math.min(o.batch_size, total), capacity });
   const scratch = new SamplerScratch();

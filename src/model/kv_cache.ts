@@ -1,5 +1,5 @@
-// Key/value cache for incremental decoding and the cached forward pass that fills it: prefill a left-padded batch,
-// then one token per row per step. Not training code (no backward) and not the sampling loop (see generate.ts).
+// Key/value cache for incremental decoding and the cached forward pass that fills it (prefill a left-padded batch,
+// then one token per row per step; small GEMVs and cache attention in WebAssembly SIMD). Not training code, not sampling.
 
 import type { ModelConfig } from './config.js';
 import type { ParamStore } from './params.js';

@@ -26,7 +26,7 @@ const CSS = `
 :root { --fg: #1d232b; --muted: #5b6573; --line: #d9dee5; --bg: #ffffff; --panel: #f6f8fa; --accent: #0072B2; }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--fg); font: 15px/1.55 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "DejaVu Sans", sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 28px 28px 64px; }
+main { max-width: 1200px; margin: 0 auto; padding: 28px 28px 64px; }
 header { border-bottom: 1px solid var(--line); margin-bottom: 20px; padding-bottom: 12px; }
 h1 { font-size: 26px; margin: 0 0 4px; letter-spacing: -0.01em; }
 h2 { font-size: 19px; margin: 34px 0 10px; padding-top: 6px; border-top: 1px solid var(--line); }

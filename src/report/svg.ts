@@ -105,7 +105,7 @@ function svgOpen(w: number, h: number, title: string): string {
 }
 
 export function lineChart(spec: LineChartSpec): string {
-  const w = spec.width ?? 560, h = spec.height ?? 320;
+  const w = spec.width ?? 520, h = spec.height ?? 320;
   const xs: number[] = [], ys: number[] = [];
   for (const s of spec.series) {
     for (const [x, y] of s.points) if (Number.isFinite(x) && Number.isFinite(y)) { xs.push(x); ys.push(y); }
@@ -150,7 +150,7 @@ export interface BarChartSpec {
 
 /** Grouped bars; one colour per series name (consistent across groups), whiskers for [lo, hi]. */
 export function barChart(spec: BarChartSpec): string {
-  const w = spec.width ?? 560, h = spec.height ?? 320;
+  const w = spec.width ?? 520, h = spec.height ?? 320;
   const names: string[] = [];
   for (const g of spec.groups) for (const b of g.bars) if (!names.includes(b.series)) names.push(b.series);
   const vals: number[] = [0];

@@ -11,7 +11,7 @@ test('nice ticks are 1/2/2.5/5 x 10^k steps covering the range (hand-checked)', 
 
 test('charts map data to pixels: a line from (0,0) to (10,10) spans the plot box; bars carry their values', () => {
   const svg = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[0, 0], [10, 10]] }], width: 560, height: 320 });
-  // plot box: x from 58 to 560-16 = 544, y from 320-46 = 274 up to 48
+  // plot box: x from 58 to 560-16 = 544, y from 320-46 = 274 up to 48 (width 560 given explicitly)
   assert.match(svg, /d="M58\.0,274\.0L544\.0,48\.0"/);
   const bars = barChart({ title: 'b', xLabel: 'm', yLabel: 'v', groups: [{ label: 'g', bars: [{ series: 's', mean: 5, lo: 4, hi: 6 }] }], yMin: 0, yMax: 10 });
   assert.match(bars, /<rect class="bar"[^>]*height="113\.0"/); // 5 of 10 on a 226-pixel axis

@@ -16,6 +16,7 @@ export const EXPERIMENT_OPTIONS = {
   seeds: { type: 'int', default: 3, min: 1, help: 'number of seeds (1..N)', group: 'Experiment' },
   output: { type: 'string', alias: 'o', help: 'output folder (default runs/experiment-NAME)', group: 'Experiment' },
   quick: { type: 'boolean', default: false, help: 'smaller data and model (smoke runs)', group: 'Experiment' },
+  sft_cache: { type: 'string', default: 'runs/.cache/sft', help: 'folder caching SFT models by their settings (reused across experiments); "" disables', group: 'Experiment' },
   ...Object.fromEntries(Object.entries(RUN_KEYS).map(([k, v]) => [k, { ...v, default: undefined }])),
 } as OptionTable;
 
@@ -58,7 +59,8 @@ export const experimentCommand: Command = {
     const seeds = Array.from({ length: o.seeds as number }, (_, i) => i + 1);
     const output = (o.output as string | undefined) ?? `runs/experiment-${name}`;
     const rep = stageReporter();
-    const f = await runExperiment({ name, seeds, output, quick: o.quick as boolean, overrides, hooks: rep.hooks });
+    const cache = o.sft_cache as string;
+    const f = await runExperiment({ name, seeds, output, quick: o.quick as boolean, overrides, hooks: { ...rep.hooks, ...(cache ? { sftCacheDir: cache } : {}) } });
     rep.done();
     const verdicts = f.sections.flatMap((s) => s.blocks).filter((b) => b.kind === 'verdict').map((b) => (b as { text: string }).text);
     process.stdout.write(`${verdicts.map((v) => `- ${v}`).join('\n')}${verdicts.length ? '\n' : ''}wrote ${output}/results.json and ${output}/report.html (${formatDuration(f.seconds)})\n`);
