@@ -58,9 +58,11 @@ export async function plainPass(input: string, output: string): Promise<number> 
   return n;
 }
 
-async function timed(f: () => Promise<unknown>): Promise<number> {
-  const t = process.hrtime.bigint();
+async function timed(f: () => Promise<unknown>, cpu?: number[]): Promise<number> {
+  const t = process.hrtime.bigint(); const c = process.cpuUsage();
   await f();
+  const d = process.cpuUsage(c);
+  cpu?.push((d.user + d.system) / 1e6);
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
@@ -81,10 +83,10 @@ async function main(): Promise<void> {
       generate(input, rows, 0);
       const mb = fs.statSync(input).size / 2 ** 20;
       console.log(`generated ${rows} H4 rows, ${mb.toFixed(0)} MiB (${(fs.statSync(input).size / rows / 1024).toFixed(1)} KiB/row)`);
-      const plain: number[] = []; const aug: number[] = [];
+      const plain: number[] = []; const aug: number[] = []; const plainCpu: number[] = []; const augCpu: number[] = [];
       for (let k = 0; k < reps; k++) {
-        plain.push(await timed(() => plainPass(input, path.join(dir, 'plain.jsonl'))));
-        aug.push(await timed(() => augmentFile(input, path.join(dir, 'aug.jsonl'), {})));
+        plain.push(await timed(() => plainPass(input, path.join(dir, 'plain.jsonl')), plainCpu));
+        aug.push(await timed(() => augmentFile(input, path.join(dir, 'aug.jsonl'), {}), augCpu));
         fs.rmSync(path.join(dir, 'plain.jsonl')); fs.rmSync(path.join(dir, 'aug.jsonl'));
       }
       const best = (a: number[]): number => Math.min(...a);
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
       console.log(`plain read-parse-write: best ${best(plain).toFixed(2)} s, median ${median(plain).toFixed(2)} s [${fmt(plain)}] (best: ${(rows / best(plain)).toFixed(0)} rows/s, ${(mb / best(plain)).toFixed(0)} MiB/s)`);
       console.log(`augment (2 rows out per row in): best ${best(aug).toFixed(2)} s, median ${median(aug).toFixed(2)} s [${fmt(aug)}] (best: ${(rows / best(aug)).toFixed(0)} input rows/s)`);
       console.log(`throughput ratio augment / plain: best ${(best(plain) / best(aug)).toFixed(2)}, median ${(median(plain) / median(aug)).toFixed(2)} (target >= 0.7; ${reps} interleaved runs each, same input, same run)`);
+      console.log(`CPU seconds (user + system, this process incl. its I/O threads): plain median ${median(plainCpu).toFixed(2)}, augment median ${median(augCpu).toFixed(2)}, ratio ${(median(plainCpu) / median(augCpu)).toFixed(2)} (less sensitive to other processes)`);
       fs.rmSync(input);
     }
     if (gb > 0) {

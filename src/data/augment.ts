@@ -1,5 +1,5 @@
 // Reward augmentation of whole datasets: streams pairs, filters (fine-grained, ties), writes positive copies then
-// negative copies (spilled to a temp file) or a seeded shuffle, plus the eval split. Not the per-row rule (augment_row.ts).
+// negative copies (spilled as recipes, see augment_sink.ts) or a seeded shuffle, plus the eval split. Not the per-row rule.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -214,7 +214,6 @@ export async function augmentFile(input: string, output: string, options: Augmen
       if ((f.stats.rows_in & 1023) === 0) progress.update(f.stats.rows_in);
     }
     if (!filter) throw new RadpoError('input', `no valid rows (${readerInvalid} invalid)`, { file: input });
-    if (process.env.RADPO_T) console.error('loop', performance.now());
     await posSink.flush(); await negSink.flush();
     await spill.write(negBuf); negBuf = '';
     await spill.commit();
@@ -236,13 +235,10 @@ export async function augmentFile(input: string, output: string, options: Augmen
       } finally { fs.closeSync(fd); }
       offsets = [];
     } else {
-      if (process.env.RADPO_T) console.error('pre-append', performance.now());
       await replayNegatives(posSink, out.tmp, spillPath);
       await posSink.flush();
-      if (process.env.RADPO_T) console.error('appended', performance.now());
     }
     await out.commit();
-    if (process.env.RADPO_T) console.error('committed', performance.now());
     progress.done();
     const st = filter.stats;
     st.rows_out = st.pairs_kept * 2;

@@ -79,7 +79,8 @@ function withSystem(list: Message[], text: string): Message[] | Prefixed {
 
 /** A system message with its keys in the order the list's messages use (H4 data: content first, as the reference writes it). */
 function sysMessage(content: string, like: Message | undefined): Message {
-  const contentFirst = like !== undefined && Object.keys(like)[0] === 'content';
+  let contentFirst = false;
+  if (like !== undefined) for (const k in like) { contentFirst = k === 'content'; break; } // first own key (no array built)
   const cache = contentFirst ? SYS_CONTENT_FIRST : SYS_ROLE_FIRST;
   let m = cache.get(content);
   if (m === undefined) {

@@ -137,28 +137,30 @@ export async function replayNegatives(out: LineSink, outPath: string, spillPath:
       return data.length - p >= n;
     };
     let win = Buffer.allocUnsafe(SINK_BUFFER); let winStart = 0; let winLen = 0;
-    const put = async (src: Buffer, a: number, n: number): Promise<void> => {
-      if (n > out.capacity) { await out.direct(Buffer.from(src.subarray(a, a + n))); return; }
-      if (!out.fits(n)) await out.flush();
-      out.copy(src, a, a + n);
-    };
     while (need(1)) {
+      let src: Buffer; let a: number; let n: number;
       if (data[p] === LIT) {
         if (!need(5)) break;
-        const n = data.readUInt32LE(p + 1);
+        n = data.readUInt32LE(p + 1);
         if (!need(5 + n)) break;
-        await put(data, p + 5, n);
+        src = data; a = p + 5;
         p += 5 + n;
       } else {
         if (!need(13)) break;
-        const off = data.readDoubleLE(p + 1); const n = data.readUInt32LE(p + 9);
+        const off = data.readDoubleLE(p + 1); n = data.readUInt32LE(p + 9);
         p += 13;
         if (off < winStart || off + n > winStart + winLen) {
           if (n > win.length) win = Buffer.allocUnsafe(n);
           winStart = off; winLen = fs.readSync(fdO, win, 0, win.length, off);
           if (winLen < n) throw new Error(`augment: output shorter than expected at byte ${off}`);
         }
-        await put(win, off - winStart, n);
+        src = win; a = off - winStart;
+      }
+      // Awaits only when a buffer is handed over (a few times per 8 MiB), not per record.
+      if (n > out.capacity) await out.direct(Buffer.from(src.subarray(a, a + n)));
+      else {
+        if (!out.fits(n)) await out.flush();
+        out.copy(src, a, a + n);
       }
     }
     if (data.length - p !== 0) throw new Error('augment: truncated spill file');

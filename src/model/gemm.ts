@@ -76,6 +76,20 @@ function sessionFor(transA: boolean, transB: boolean, alpha: number, rankA: numb
   return s;
 }
 
+/** Y = alpha * op(A) op(B) + C (Gemm, beta 1): the accumulating 2-D multiply, run with C and Y on the same buffer. */
+function accSessionFor(transA: boolean, transB: boolean, alpha: number): Promise<ort.InferenceSession> {
+  const key = `acc${+transA}${+transB}:${alpha}`;
+  let s = sessions.get(key);
+  if (!s) {
+    const bytes = singleOpModel('Gemm', '',
+      [{ name: 'A', dims: ['a0', 'a1'] }, { name: 'B', dims: ['b0', 'b1'] }, { name: 'C', dims: ['m', 'n'] }], [{ name: 'Y', dims: ['m', 'n'] }],
+      [{ name: 'transA', int: +transA }, { name: 'transB', int: +transB }, { name: 'alpha', float: alpha }, { name: 'beta', float: 1 }]);
+    s = ortSession(bytes);
+    sessions.set(key, s);
+  }
+  return s;
+}
+
 /** An ORT CPU session for a single-operator model, with the engine's thread settings. */
 export function ortSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(bytes, {
@@ -103,20 +117,22 @@ export async function matmul(out: Float32Array, a: Float32Array, b: Float32Array
     return;
   }
   const rankA = batch > 1 ? 3 : 2, rankB = batch > 1 && bBatched ? 3 : 2;
-  const sess = await sessionFor(transA, transB, alpha, rankA, rankB);
+  // 2-D accumulation: one Gemm with beta = 1 reading and writing `out` in place (no scratch buffer, no add pass).
+  const inPlace = accumulate && batch === 1;
+  const sess = await (inPlace ? accSessionFor(transA, transB, alpha) : sessionFor(transA, transB, alpha, rankA, rankB));
   const dimsA = transA ? [K, M] : [M, K], dimsB = transB ? [N, K] : [K, N];
   const ta = new ort.Tensor('float32', view(a, batch * M * K), rankA === 3 ? [batch, ...dimsA] : dimsA);
   const tb = new ort.Tensor('float32', view(b, (rankB === 3 ? batch : 1) * K * N), rankB === 3 ? [batch, ...dimsB] : dimsB);
   const n = batch * M * N;
   // Accumulation runs into a pooled scratch buffer (one per concurrent call) and adds in TypeScript.
   let scratch: Float32Array | null = null;
-  if (accumulate) {
+  if (accumulate && !inPlace) {
     const idx = scratchPool.findIndex((s) => s.length >= n);
     scratch = idx >= 0 ? scratchPool.splice(idx, 1)[0]! : new Float32Array(n);
   }
   const ty = new ort.Tensor('float32', view(scratch ?? out, n), rankA === 3 ? [batch, M, N] : [M, N]);
   const t0 = performance.now();
-  await sess.run({ A: ta, B: tb }, { Y: ty });
+  await sess.run(inPlace ? { A: ta, B: tb, C: ty } : { A: ta, B: tb }, { Y: ty });
   const ms = performance.now() - t0, fl = 2 * batch * M * N * K;
   gemmStats.ms += ms; gemmStats.calls++; gemmStats.flops += fl;
   if (gemmStats.detail) {

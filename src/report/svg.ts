@@ -92,7 +92,7 @@ function legend(items: { name: string; color: string; dashed?: boolean }[], x: n
   const parts: string[] = [];
   let cx = x;
   for (const it of items) {
-    const wText = 7 * it.name.length + 30;
+    const wText = 7.2 * it.name.length + 36;
     parts.push(`<line x1="${cx}" x2="${cx + 18}" y1="${y}" y2="${y}" stroke="${it.color}" stroke-width="3"${it.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
     parts.push(`<text class="legend" x="${cx + 23}" y="${y}" dominant-baseline="middle">${esc(it.name)}</text>`);
     cx += wText;

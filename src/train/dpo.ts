@@ -77,6 +77,9 @@ export async function trainDpo<M extends TrainableModel = Model>(config: Partial
   const objective: DpoObjectiveOptions = {
     loss_type: cfg.loss_type as LossType, beta: cfg.beta, label_smoothing: cfg.label_smoothing, discopop_tau: cfg.discopop_tau, rpo_alpha: cfg.rpo_alpha,
   };
+  // One logits buffer reused by every forward (reference and policy): each is consumed before the next forward.
+  let logitsBuf: Float32Array | undefined;
+  const logitsFor = (n: number): Float32Array => (logitsBuf?.length === n ? logitsBuf : (logitsBuf = new Float32Array(n)));
   const task: TrainTask<TokenizedPair, DpoBatch> = {
     name: 'dpo',
     collate: (rows) => collatePreference(rows, padId, len),
@@ -88,11 +91,11 @@ export async function trainDpo<M extends TrainableModel = Model>(config: Partial
     run: async (b, norm, trainMode) => {
       if (!b.refChosen || !b.refRejected) {
         if (!ref) throw new Error('trainDpo: no reference model and no precomputed reference log-probs');
-        const rl = referenceLogps(await ref.forward(b.ids, b.B, b.T, { attentionMask: b.attentionMask, train: false }), b, V);
+        const rl = referenceLogps(await ref.forward(b.ids, b.B, b.T, { attentionMask: b.attentionMask, train: false, logitsOut: logitsFor(b.B * b.T * V) }), b, V);
         b.refChosen = rl.slice(0, b.n);
         b.refRejected = rl.slice(b.n);
       }
-      const logits = await model.forward(b.ids, b.B, b.T, { attentionMask: b.attentionMask, train: trainMode });
+      const logits = await model.forward(b.ids, b.B, b.T, { attentionMask: b.attentionMask, train: trainMode, logitsOut: logitsFor(b.B * b.T * V) });
       const r = dpoObjective(logits, b, V, objective, norm, trainMode);
       if (trainMode) await model.backward(r.dlogits);
       return r;

@@ -5,6 +5,8 @@
 // completion tokens). Token t (t >= 1) is scored by the logits at position t-1 (the usual shift), and counts when
 // mask[t] = 1: logp_b = sum_{t>=1, mask[b,t]} log softmax(logits[b,t-1])[ids[b,t]].
 
+import { expf } from '../model/kernels/fastmath.js';
+
 export interface SeqLogps {
   /** [B] summed completion log-probs (float64). */
   sums: Float64Array;
@@ -31,7 +33,7 @@ export function sequenceLogps(logits: Float32Array, ids: Int32Array, mask: Uint8
       let mx = -Infinity;
       for (let v = 0; v < V; v++) { const x = logits[base + v] as number; if (x > mx) mx = x; }
       let se = 0;
-      for (let v = 0; v < V; v++) se += Math.exp((logits[base + v] as number) - mx);
+      for (let v = 0; v < V; v++) se += expf((logits[base + v] as number) - mx);
       const l = mx + Math.log(se);
       const tok = ids[b * T + t] as number;
       if (tok < 0 || tok >= V) throw new Error(`sequenceLogps: token id ${tok} at row ${b}, position ${t} is outside the vocabulary (${V})`);
@@ -62,7 +64,7 @@ export function sequenceLogpsBackward(
       const g = scored ? (rowGrad ? (rowGrad[b] as number) : 0) + (tokenGrad ? (tokenGrad[b * T + t + 1] as number) : 0) : 0;
       if (g === 0) { out.fill(0, base, base + V); continue; }
       const l = s.lse[b * T + t] as number;
-      for (let v = 0; v < V; v++) out[base + v] = -g * Math.exp((logits[base + v] as number) - l);
+      for (let v = 0; v < V; v++) out[base + v] = -g * expf((logits[base + v] as number) - l);
       const tok = ids[b * T + t + 1] as number;
       out[base + tok] = (out[base + tok] as number) + g;
     }

@@ -10,6 +10,8 @@ export interface ForwardOptions {
   attentionMask?: Uint8Array;  // [B*T]
   positionIds?: Int32Array;    // [B*T]
   train?: boolean;
+  /** [B*T*V] buffer the model may write the logits into (and return) instead of allocating; use the returned array. */
+  logitsOut?: Float32Array;
 }
 
 export interface TrainableModel {

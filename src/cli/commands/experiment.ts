@@ -17,7 +17,8 @@ export const EXPERIMENT_OPTIONS = {
   output: { type: 'string', alias: 'o', help: 'output folder (default runs/experiment-NAME)', group: 'Experiment' },
   quick: { type: 'boolean', default: false, help: 'smaller data and model (smoke runs)', group: 'Experiment' },
   sft_cache: { type: 'string', default: 'runs/.cache/sft', help: 'folder caching SFT models by their settings (reused across experiments); "" disables', group: 'Experiment' },
-  ...Object.fromEntries(Object.entries(RUN_KEYS).map(([k, v]) => [k, { ...v, default: undefined }])),
+  // Run settings: unset flags keep the RUN_OPTIONS default (or the --quick preset's value).
+  ...Object.fromEntries(Object.entries(RUN_KEYS).map(([k, v]) => [k, { ...v, default: undefined, help: `${v.help} [${String(v.default)}]` }])),
 } as OptionTable;
 
 /** Stage lines on stderr (always) and a step counter bar during training (TTY only). */
