@@ -14,8 +14,7 @@ import { rmsnormBackward, rmsnormForward } from './kernels/rmsnorm.js';
 import { biasBackward, linearForward, mm } from './kernels/linear.js';
 import { ropeApply, ropeInvFreq, ropeTables } from './kernels/rope.js';
 import { attentionBackward, attentionForward, type AttnShape } from './kernels/attention.js';
-import { swigluBackwardFromSigmoid, swigluFromSigmoid } from './kernels/swiglu.js';
-import { ortSigmoid } from './kernels/ort_ops.js';
+import { ortSwiglu, ortSwigluBackward } from './kernels/ort_ops.js';
 
 export interface ForwardOpts {
   /** [B*T], 1 = real token, 0 = padding (right or left). Default: all real. */
@@ -56,7 +55,6 @@ interface LayerActs {
   ln2: Float32Array;    // [N, C]
   rstd2: Float32Array;  // [N]
   gu: Float32Array;     // [N, 2I] gate | up
-  sg: Float32Array;     // [N, 2I] sigmoid(gu) (ORT), reused by backward
   h: Float32Array;      // [N, I] silu(gate) * up
 }
 
@@ -170,7 +168,7 @@ export class Model {
     const f = (n: number): Float32Array => new Float32Array(n);
     const layer = (): LayerActs => ({
       x: f(N * C), ln1: f(N * C), rstd1: f(N), q: f(N * Q), k: f(N * KV), v: f(N * KV), probs: f(B * NH * T * T),
-      yt: f(N * Q), x2: f(N * C), ln2: f(N * C), rstd2: f(N), gu: f(N * 2 * I), sg: f(N * 2 * I), h: f(N * I),
+      yt: f(N * Q), x2: f(N * C), ln2: f(N * C), rstd2: f(N), gu: f(N * 2 * I), h: f(N * I),
     });
     // Inference reuses one layer's buffers for every layer.
     const layers = train ? Array.from({ length: L }, layer) : [layer()];
@@ -216,8 +214,7 @@ export class Model {
       rmsnormForward(s.ln2, s.rstd2, s.x2, p.view(n.ln2), N, C, eps);
       await linearForward(s.gu, s.ln2, p.span(n.gate, n.up), null, N, C, 2 * I);
       if (this.adapter) await this.adapter.forward(l, 'gate_up', s.gu, s.ln2, N, train);
-      await ortSigmoid(s.sg, s.gu, N * 2 * I);
-      swigluFromSigmoid(s.h, s.gu, s.sg, N, I);
+      await ortSwiglu(s.h, s.gu, N, I);
       await linearForward(a.tmp, s.h, p.view(n.down), null, N, I, C);
       if (this.adapter) await this.adapter.forward(l, 'down', a.tmp, s.h, N, train);
       const next = l + 1 < L ? (train ? a.layers[l + 1]!.x : s.x) : a.xf;
@@ -269,7 +266,7 @@ export class Model {
       await mm(s.dh, s.dres, p.view(n.down), N, I, C);
       if (ad) await ad.backward(l, 'down', s.dh, s.dres, x.h, N);
       if (!frozen) await mm(g.view(n.down), s.dres, x.h, C, I, N, { transA: true, accumulate: true });
-      swigluBackwardFromSigmoid(s.dgu, s.dh, x.gu, x.sg, N, I);
+      await ortSwigluBackward(s.dgu, s.dh, x.gu, N, I);
       await mm(s.dln, s.dgu, p.span(n.gate, n.up), N, C, 2 * I);
       if (ad) await ad.backward(l, 'gate_up', s.dln, s.dgu, x.ln2, N);
       if (!frozen) await mm(g.span(n.gate, n.up), s.dgu, x.ln2, 2 * I, C, N, { transA: true, accumulate: true });

@@ -4,7 +4,7 @@
 import { mm } from './linear.js';
 import { assertLen, type Vec } from './types.js';
 import { expf } from './fastmath.js';
-import { ortSoftmax } from './ort_ops.js';
+import { ortSoftmax, ortSoftmaxBackward } from './ort_ops.js';
 
 /** B batch, T time, NH query heads, NKV key/value heads (NH % NKV == 0), HS head size. */
 export interface AttnShape { B: number; T: number; NH: number; NKV: number; HS: number }
@@ -116,7 +116,8 @@ export async function attentionBackward(dq: Vec, dk: Vec, dv: Vec, dprobs: Vec, 
   await mm(dprobs, dy, v, G * T, T, HS, { transB: true, batch });
   await mm(dv, probs, dy, T, HS, G * T, { transA: true, batch });
   const rows = B * NH * T;
-  for (let r = 0; r < rows; r++) {
+  if (dprobs instanceof Float32Array && probs instanceof Float32Array) await ortSoftmaxBackward(dprobs, dprobs, probs, rows, T);
+  else for (let r = 0; r < rows; r++) {
     const o = r * T, i = r % T;
     let dot = 0;
     for (let j = 0; j <= i; j++) dot += dprobs[o + j]! * probs[o + j]!;

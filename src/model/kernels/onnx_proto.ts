@@ -44,20 +44,34 @@ function valueInfo(io: OnnxIo): Pb {
   return new Pb().str(1, io.name).msg(2, new Pb().msg(1, tensor));
 }
 
-/** Encodes a one-node ONNX model (opset 17, plus com.microsoft opset 1 for contrib ops). */
-export function singleOpModel(op: string, domain: string, inputs: OnnxIo[], outputs: OnnxIo[], attrs: OnnxAttr[]): Uint8Array {
+/** One node of a graph: operator, domain ('' = ONNX), input and output value names, attributes. */
+export interface OnnxNode { op: string; domain?: string; inputs: string[]; outputs: string[]; attrs?: OnnxAttr[] }
+
+function nodeProto(n: OnnxNode, index: number): Pb {
   const node = new Pb();
-  for (const i of inputs) node.str(1, i.name);
-  for (const o of outputs) node.str(2, o.name);
-  node.str(3, 'n0').str(4, op);
-  for (const a of attrs) {
+  for (const i of n.inputs) node.str(1, i);
+  for (const o of n.outputs) node.str(2, o);
+  node.str(3, `n${index}`).str(4, n.op);
+  for (const a of n.attrs ?? []) {
     const pa = new Pb().str(1, a.name);
     if (a.float !== undefined) pa.float(2, a.float).int(20, 1);
     else pa.int(3, a.int ?? 0).int(20, 2);
     node.msg(5, pa);
   }
-  if (domain) node.str(7, domain);
-  const graph = new Pb().msg(1, node).str(2, 'g');
+  if (n.domain) node.str(7, n.domain);
+  return node;
+}
+
+/** Encodes a one-node ONNX model (opset 17, plus com.microsoft opset 1 for contrib ops). */
+export function singleOpModel(op: string, domain: string, inputs: OnnxIo[], outputs: OnnxIo[], attrs: OnnxAttr[]): Uint8Array {
+  return graphModel([{ op, domain, inputs: inputs.map((i) => i.name), outputs: outputs.map((o) => o.name), attrs }], inputs, outputs);
+}
+
+/** Encodes a small ONNX graph of nodes in topological order (float tensors only, no initializers). */
+export function graphModel(nodes: OnnxNode[], inputs: OnnxIo[], outputs: OnnxIo[]): Uint8Array {
+  const graph = new Pb();
+  nodes.forEach((n, i) => graph.msg(1, nodeProto(n, i)));
+  graph.str(2, 'g');
   for (const i of inputs) graph.msg(11, valueInfo(i));
   for (const o of outputs) graph.msg(12, valueInfo(o));
   const model = new Pb().int(1, 8).str(2, 'radpo').msg(7, graph)
