@@ -53,7 +53,8 @@ const scratchPool: Float32Array[] = [];
 /**
  * ORT threads (set before the first multiply), the size (batch*M*N*K) below which the reference GEMM runs, and
  * whether idle ORT threads spin. Spinning is off by default: on a shared 2-core machine spinning pool threads made a
- * training step 4.7x slower (5994 vs 1262 ms, small config, load ~9); RADPO_ORT_SPIN=1 turns it back on.
+ * training step 4.7x slower (5994 vs 1262 ms, small config, load ~9); re-measured at load 3.7 (spin 1756 / 1659 ms vs
+ * no spin 829 / 467 ms per step) and load ~9 (5798 / 5723 vs 1658 / 1388 ms). RADPO_ORT_SPIN=1 turns it back on.
  */
 export const gemmSettings = { threads: 2, refBelowFlops: 32768, spinning: process.env.RADPO_ORT_SPIN === '1' };
 

@@ -9,5 +9,5 @@ export { ropeInvFreq, ropeTables, ropeApply } from './rope.js';
 export { attentionForward, attentionBackward, maskedSoftmax, type AttnShape, type AttnMask } from './attention.js';
 export { swigluForward, swigluBackward, swigluFromSigmoid, swigluBackwardFromSigmoid } from './swiglu.js';
 export { logSumExp, tokenLogprobs, tokenLogprobsBackward, crossEntropy, crossEntropyOrt } from './loss.js';
-export { ortSoftmax, ortSigmoid } from './ort_ops.js';
+export { ortSoftmax, ortSigmoid, ortSwiglu, ortSwigluBackward, ortSoftmaxBackward } from './ort_ops.js';
 export { expf } from './fastmath.js';
