@@ -13,6 +13,7 @@ import { evalAt, GOAL_CONDITIONED, prepareRun, runHeadlineSeed, scaleOf, trainVa
 import { summarise, type MethodEval } from './evaluate.js';
 import { aggregate, curveChart, methodBars, methodTable, METHOD_LABELS } from './sections.js';
 import { conditionedPrompt, TASK_GOAL_TEMPLATE } from './setup.js';
+import { ira } from './ira.js';
 
 export interface ExperimentOutput { name: string; results: Record<string, unknown>; sections: Section[] }
 export type ExperimentFn = (base: RunConfig, seeds: number[], hooks: Hooks) => Promise<ExperimentOutput>;
@@ -202,6 +203,7 @@ export const EXPERIMENTS: Record<string, { fn: ExperimentFn; summary: string }> 
   headline: { fn: headline, summary: 'DPO vs RA-DPO at the top goal, with duplicated-data and half-data controls' },
   unlearning: { fn: unlearning, summary: 'log-probs of high-score rejected responses during training' },
   controllability: { fn: controllability, summary: 'reward achieved per goal; a top goal held out of training' },
+  ira: { fn: ira, summary: 'implicit-reward relabeling (IRA) and a second round vs DPO and judge-score RA-DPO' },
   scale: { fn: goalScale, summary: 'goal scales 1-5, 1-10 and 0-100' },
   verifier: { fn: verifier, summary: 'the goal-conditioned policy as a verifier (Spearman with the exact reward)' },
 };

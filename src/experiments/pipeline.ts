@@ -45,6 +45,8 @@ export const RUN_OPTIONS = {
   temperature: { type: 'number', default: 1, min: 0, help: 'sampling temperature (0: greedy)', group: 'Evaluation' },
   threads: { type: 'int', default: 1, min: 1, help: 'matrix-multiply threads (1 is fastest for these tiny models)', group: 'Model' },
   goal_scale: { type: 'string', default: '1-10', choices: ['1-5', '1-10', '0-100'] as const, help: 'goal scale printed in the goal text', group: 'Evaluation' },
+  ira_scale: { type: 'string', default: 'quantile', choices: ['quantile', 'linear_fit', 'minmax'] as const, help: 'experiment ira: mapping of implicit rewards onto the 1-10 scores (data/relabel_scale.ts)', group: 'IRA' },
+  ira_init: { type: 'string', default: 'sft', choices: ['sft', 'round1', 'both'] as const, help: 'experiment ira: round 2 starts from (and is referenced to) the SFT model, the round-1 DPO model, or both', group: 'IRA' },
 } as const satisfies OptionTable;
 
 export type RunConfig = Resolved<typeof RUN_OPTIONS>;
@@ -135,9 +137,8 @@ function toPairs(rows: Row[]): PreferencePair[] {
   return rows.map((r, i) => toPreferencePair(r, { schema, file: '<generated>', line: i + 1 }));
 }
 
-/** The training pairs of a variant (same N prompts; "half" uses the first N/2). */
-export function variantData(ctx: RunContext, v: Variant): PreferencePair[] {
-  const rows = ctx.data.train_prefs as unknown as Row[];
+/** The training pairs of a variant (same N prompts; "half" uses the first N/2); `rows`: other scored pairs (IRA). */
+export function variantData(ctx: RunContext, v: Variant, rows: Row[] = ctx.data.train_prefs as unknown as Row[]): PreferencePair[] {
   const [lo, hi] = scaleOf(ctx.cfg);
   // On 1-5 one decimal keeps 9 and 10 apart (4.6 vs 5); on 1-10 and 0-100 integers do.
   const aug = (rs: Row[]): Row[] => augmentPairs(rs, { placement: ctx.cfg.goal_placement, goal_template: TASK_GOAL_TEMPLATE, score_scale: [1, 10], goal_scale: [lo, hi], goal_decimals: hi - lo < 9 ? 1 : 0 });
@@ -159,16 +160,22 @@ export interface VariantResult {
   pairs: number;
 }
 
-export async function trainVariant(ctx: RunContext, v: Variant, hooks: Hooks = {}, evalPairs?: PreferencePair[]): Promise<VariantResult> {
-  hooks.onStage?.(v);
-  const pairs = variantData(ctx, v);
+/** Where a training run starts: other scored pairs (IRA relabeled), another start/reference model, a stage name. */
+export interface TrainFrom { rows?: Row[]; model?: Model; stage?: string }
+
+/** DPO from the SFT model (or `from.model`, which is then also the reference, as TRL does) on a variant's data. */
+export async function trainVariant(ctx: RunContext, v: Variant, hooks: Hooks = {}, evalPairs?: PreferencePair[], from: TrainFrom = {}): Promise<VariantResult> {
+  const stage = from.stage ?? v;
+  hooks.onStage?.(stage);
+  const pairs = variantData(ctx, v, from.rows);
+  const start = from.model ?? ctx.sft;
   const cfg = ctx.cfg;
   const res = await trainDpo({
     beta: cfg.beta, learning_rate: cfg.dpo_learning_rate, num_train_epochs: cfg.dpo_epochs, per_device_train_batch_size: cfg.batch_size,
     lr_scheduler_type: 'cosine', warmup_ratio: 0.1, max_length: 96, seed: cfg.seed + 1, logging_steps: 5, save_strategy: 'no',
     precompute_ref_log_probs: true, disable_tqdm: hooks.quiet ?? true, ...(cfg.rpo_alpha > 0 ? { rpo_alpha: cfg.rpo_alpha } : {}),
     ...(evalPairs ? { eval_strategy: 'steps' as const, eval_steps: 5 } : {}),
-  }, { model: ctx.sft.clone(), refModel: ctx.sft, tokenizer: ctx.tok, train: pairs, eval: evalPairs, quiet: hooks.quiet ?? true, onLog: (m) => hooks.onLog?.(v, m) });
+  }, { model: start.clone(), refModel: start, tokenizer: ctx.tok, train: pairs, eval: evalPairs, quiet: hooks.quiet ?? true, onLog: (m) => hooks.onLog?.(stage, m) });
   return { variant: v, model: res.model, log: res.metrics, pairs: pairs.length };
 }
 

@@ -10,6 +10,7 @@ import type { MethodEval } from './evaluate.js';
 
 export const METHOD_LABELS: Record<string, string> = {
   sft: 'SFT', sft_goal: 'SFT at the top goal', dpo: 'DPO', ra_dpo: 'RA-DPO', dpo_dup: 'DPO, duplicated (2N)', ra_dpo_half: 'RA-DPO, half data', ra_dpo_no_top: 'RA-DPO, top goal held out',
+  ira_dpo: 'RA-DPO on implicit-reward scores (from SFT)', ira_dpo_r1: 'RA-DPO on implicit-reward scores (from round 1)',
 };
 
 export type MetricKey = 'reward' | 'top_share' | 'win_rate_vs_sft';
@@ -26,8 +27,14 @@ export function aggregate(perSeed: Record<string, MethodEval>[]): Record<string,
   return out;
 }
 
-function ciText(c: MeanCI, digits = 3): string {
+/** "mean ± half-width" (the mean alone when the CI is undefined, e.g. one seed). */
+export function ciText(c: MeanCI, digits = 3): string {
   return Number.isFinite(c.halfWidth) ? `${c.mean.toFixed(digits)} ± ${c.halfWidth.toFixed(digits)}` : c.mean.toFixed(digits);
+}
+
+/** A verdict line: the claim's text when it holds, the honest alternative when it does not. */
+export function verdictBlock(ok: boolean, yes: string, no: string): Block {
+  return { kind: 'verdict', ok, text: ok ? yes : no };
 }
 
 export function methodTable(agg: Record<string, Record<MetricKey, MeanCI>>, caption: string): Block {

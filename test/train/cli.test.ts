@@ -70,3 +70,21 @@ test('recipe file plus overrides; unknown keys and wrong types are errors naming
   // random init over a 703-token vocabulary: the first loss is near ln(703) = 6.56
   assert.ok(Math.abs(m[0].loss - Math.log(703)) < 1, `sft loss ${m[0].loss}`);
 });
+
+test('radpo train dpo --use_peft trains a LoRA adapter (PEFT files) and leaves the base weights alone', async () => {
+  const model = await tinyModelFolder();
+  const dir = tmpDir('cli-peft');
+  const data = sample('trl-standard/trl-lib_ultrafeedback_binarized_eval_clean_200.jsonl', 4, dir);
+  const out = path.join(dir, 'out');
+  const r = await quietMain(['train', 'dpo', '--model_name_or_path', model, '--dataset_name', data, '--output_dir', out, '--max_steps', '2', '--logging_steps', '1', '--max_length', '96', '--per_device_train_batch_size', '2', '--use_peft', '--lora_r', '4', '--learning_rate', '1e-2']);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(fs.existsSync(path.join(out, 'adapter_config.json')), 'adapter_config.json written');
+  assert.ok(fs.existsSync(path.join(out, 'adapter_model.safetensors')), 'adapter_model.safetensors written');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'adapter_config.json'), 'utf8')).r, 4);
+  // without --use_peft the LoRA keys are accepted and ignored: a full model folder comes out
+  const out2 = path.join(dir, 'full');
+  const r2 = await quietMain(['train', 'dpo', '--model_name_or_path', model, '--dataset_name', data, '--output_dir', out2, '--max_steps', '1', '--max_length', '96', '--per_device_train_batch_size', '2', '--lora_r', '4']);
+  assert.equal(r2.code, 0, r2.err);
+  assert.ok(fs.existsSync(path.join(out2, 'model.safetensors')));
+  assert.ok(!fs.existsSync(path.join(out2, 'adapter_config.json')));
+});

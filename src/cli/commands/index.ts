@@ -19,24 +19,30 @@ import { experimentCommand } from './experiment.js';
 import { reportCommand } from './report.js';
 
 export const COMMANDS: Command[] = [
+  // data
   prepareUltrafeedbackCommand,
   prepareHelpsteer2Command,
   augmentCommand,
   inspectCommand,
-  exportTrlCommand,
+  // model
+  initCommand,
+  logprobsCommand,
+  generateCommand,
+  exportGgufCommand,
+  // training
+  trainSftCommand,
+  trainDpoCommand,
   loraSftCommand,
   loraDpoCommand,
   loraMergeCommand,
-  generateCommand,
-  exportGgufCommand,
-  logprobsCommand,
+  // relabeling and verification
   relabelCommand,
   scoreCommand,
   pipelineIraCommand,
-  initCommand,
-  trainSftCommand,
-  trainDpoCommand,
+  // evidence
   demoCommand,
   experimentCommand,
   reportCommand,
+  // scale-out
+  exportTrlCommand,
 ];
