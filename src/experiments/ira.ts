@@ -1,7 +1,7 @@
 // Experiment 5: implicit-reward relabeling (IRA, method.md §2.4) and a second round on the synthetic tasks: DPO,
 // relabel its training pairs with the round-1 implicit reward, reward-augment, DPO again. Not the file-based loop (pipeline/ira.ts).
 
-import type { Row } from '../data/types.js';
+import type { PreferencePair, Row } from '../data/types.js';
 import { relabelPairs } from '../data/relabel.js';
 import type { ScaleMethod } from '../data/relabel_scale.js';
 import { meanCI, spearman, type MeanCI } from '../eval/stats.js';
@@ -9,7 +9,7 @@ import type { Section } from '../report/html.js';
 import { implicitRewards } from '../verify/model_scoring.js';
 import { evalAt, prepareRun, trainVariant, variantData, type Hooks, type RunConfig, type RunContext } from './pipeline.js';
 import { summarise, type MethodEval } from './evaluate.js';
-import { aggregate, ciText, curveChart, methodBars, methodTable, verdictBlock } from './sections.js';
+import { aggregate, ciText, curveChart, methodBars, methodTable, METHOD_LABELS, verdictBlock } from './sections.js';
 import type { Model } from '../model/model.js';
 
 export interface IraRelabelStats {
@@ -32,6 +32,20 @@ export interface IraSeedResult {
   seconds: number;
 }
 
+/** Scores (two per pair) mapped onto 1-10 with `ira_scale`; pairs the scores order the other way are swapped. */
+function mapScores(ctx: RunContext, pairs: PreferencePair[], values: number[]): ReturnType<typeof relabelPairs> {
+  return relabelPairs(pairs, values, { scale_method: ctx.cfg.ira_scale as ScaleMethod, scale_min: 1, scale_max: 10, step: 1 });
+}
+
+/**
+ * Control for the mapping: the judge's own scores put through the same `ira_scale` mapping, so a difference between
+ * IRA and this isolates the ranking of the implicit reward from the shape of the mapped score distribution.
+ */
+export function judgeScoresMapped(ctx: RunContext): Row[] {
+  const pairs = variantData(ctx, 'dpo');
+  return mapScores(ctx, pairs, pairs.flatMap((p) => [p.score_chosen as number, p.score_rejected as number])).pairs as unknown as Row[];
+}
+
 /**
  * Round-1 implicit rewards beta (log pi_dpo - log pi_sft) of both responses of every training pair, mapped onto 1-10
  * with `ira_scale`, as scored rows that variantData augments exactly like the judge-scored ones.
@@ -40,7 +54,7 @@ export async function relabelWithImplicitReward(ctx: RunContext, policy: Model):
   const pairs = variantData(ctx, 'dpo');
   const { chosen, rejected } = await implicitRewards(policy, ctx.sft, ctx.tok, pairs, { beta: ctx.cfg.beta, max_length: 96, batch_size: 64 });
   const rewards = chosen.flatMap((c, i) => [c, rejected[i]!]);
-  const { pairs: out, summary } = relabelPairs(pairs, rewards, { scale_method: ctx.cfg.ira_scale as ScaleMethod, scale_min: 1, scale_max: 10, step: 1 });
+  const { pairs: out, summary } = mapScores(ctx, pairs, rewards);
   const rows = ctx.data.train_prefs;
   const exact = rows.flatMap((r) => [ctx.task.reward(r.prompt, r.chosen[1]!.content), ctx.task.reward(r.prompt, r.rejected[1]!.content)]);
   const judge = rows.flatMap((r) => [r.score_chosen, r.score_rejected]);
@@ -69,6 +83,7 @@ export async function runIraSeed(cfg: RunConfig, hooks: Hooks = {}): Promise<Ira
   const round1 = await trainVariant(ctx, 'dpo', hooks);
   await evalModel('dpo', round1, null);
   await evalModel('ra_dpo', await trainVariant(ctx, 'ra_dpo', hooks), ctx.topGoal);
+  await evalModel('ra_dpo_mapped', await trainVariant(ctx, 'ra_dpo', hooks, undefined, { rows: judgeScoresMapped(ctx), stage: 'ra_dpo_mapped' }), ctx.topGoal);
   hooks.onStage?.('relabel with the round-1 implicit reward');
   const { rows, stats } = await relabelWithImplicitReward(ctx, round1.model);
   if (cfg.ira_init !== 'round1') await evalModel('ira_dpo', await trainVariant(ctx, 'ra_dpo', hooks, undefined, { rows, stage: 'ira_dpo' }), ctx.topGoal);
@@ -87,15 +102,19 @@ export async function ira(base: RunConfig, seeds: number[], hooks: Hooks): Promi
   const irasKey = base.ira_init === 'round1' ? 'ira_dpo_r1' : 'ira_dpo';
   const diff = (a: string, b: string): MeanCI => ci((p) => p.methods[a]!.reward - p.methods[b]!.reward);
   const vsDpo = diff(irasKey, 'dpo'), vsRa = diff(irasKey, 'ra_dpo');
+  const round2 = ['ira_dpo', 'ira_dpo_r1'].filter((k) => per[0]!.methods[k]);
+  const differences = Object.fromEntries(round2.map((k) => [k, { minus_dpo: diff(k, 'dpo'), minus_ra_dpo: diff(k, 'ra_dpo'), minus_ra_dpo_mapped: diff(k, 'ra_dpo_mapped') }]));
   const n = seeds.length;
   const sections: Section[] = [{
     id: 'ira', title: 'Experiment 5: implicit-reward relabeling (IRA) and a second round',
     blocks: [
-      { kind: 'text', text: `Round 1 is DPO from the SFT model. Its implicit reward beta (log pi_dpo(y|x) - log pi_sft(y|x)) scores both responses of every training pair; the scores are mapped onto 1-10 by "${base.ira_scale}", pairs the implicit reward orders the other way are swapped, and the result is reward-augmented like the judge-scored data. Round 2 is RA-DPO on it, from ${base.ira_init === 'sft' ? 'the SFT model' : base.ira_init === 'round1' ? 'the round-1 model (its reference)' : 'the SFT model and, separately, from the round-1 model (its reference)'}. Goal-conditioned models are sampled at goal 10.` },
+      { kind: 'text', text: `Round 1 is DPO from the SFT model. Its implicit reward beta (log pi_dpo(y|x) - log pi_sft(y|x)) scores both responses of every training pair; the scores are mapped onto 1-10 by "${base.ira_scale}", pairs the implicit reward orders the other way are swapped, and the result is reward-augmented like the judge-scored data. Round 2 is RA-DPO on it, from ${base.ira_init === 'sft' ? 'the SFT model' : base.ira_init === 'round1' ? 'the round-1 model (its reference)' : 'the SFT model and, separately, from the round-1 model (its reference)'}. Control: RA-DPO on the judge's scores put through the same mapping (same score distribution as the relabeled data, judge's ranking). Goal-conditioned models are sampled at goal 10.` },
       verdictBlock(vsDpo.lo > 0, `IRA round 2 beats DPO on exact reward: difference ${ciText(vsDpo)} (95% CI over ${n} seeds); vs RA-DPO on judge scores ${ciText(vsRa)}.`,
         `IRA round 2 minus DPO on exact reward: ${ciText(vsDpo)} (95% CI over ${n} seeds; the CI includes 0 or is negative, so the paper's IRA gain is not reproduced at this size); vs RA-DPO on judge scores ${ciText(vsRa)}.`),
       methodTable(agg, `mean ± 95% CI half-width over ${n} seeds`),
       methodBars(agg, 'reward', 'Exact reward (goal-conditioned models at goal 10)'),
+      { kind: 'table', caption: `Differences in exact reward (mean ± 95% CI half-width over ${n} seeds)`, headers: ['round 2', 'minus DPO', 'minus RA-DPO on judge scores', `minus RA-DPO on judge scores mapped by ${base.ira_scale}`],
+        rows: round2.map((k) => [METHOD_LABELS[k] ?? k, ciText(differences[k]!.minus_dpo), ciText(differences[k]!.minus_ra_dpo), ciText(differences[k]!.minus_ra_dpo_mapped)]) },
       { kind: 'table', caption: 'Quality of the relabeling, over both responses of every training pair (mean ± 95% CI half-width over seeds)', headers: ['quantity', 'value'], rows: [
         ['Spearman(round-1 implicit reward, exact reward)', ciText(rhoImp)],
         ['Spearman(judge score, exact reward)', ciText(rhoJudge)],
@@ -108,7 +127,7 @@ export async function ira(base: RunConfig, seeds: number[], hooks: Hooks): Promi
   const results = {
     seeds, ira_scale: base.ira_scale, ira_init: base.ira_init,
     per_seed: per.map((p) => ({ seed: p.seed, methods: p.methods, relabel: p.relabel, seconds: p.seconds })),
-    aggregate: agg, ira_minus_dpo: vsDpo, ira_minus_ra_dpo: vsRa,
+    aggregate: agg, ira_minus_dpo: vsDpo, ira_minus_ra_dpo: vsRa, differences,
     spearman_implicit_exact: rhoImp, spearman_judge_exact: rhoJudge, agreement: agree, top_share_relabeled: topRel,
   };
   return { name: 'ira', results, sections };

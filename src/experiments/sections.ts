@@ -10,7 +10,7 @@ import type { MethodEval } from './evaluate.js';
 
 export const METHOD_LABELS: Record<string, string> = {
   sft: 'SFT', sft_goal: 'SFT at the top goal', dpo: 'DPO', ra_dpo: 'RA-DPO', dpo_dup: 'DPO, duplicated (2N)', ra_dpo_half: 'RA-DPO, half data', ra_dpo_no_top: 'RA-DPO, top goal held out',
-  ira_dpo: 'RA-DPO on implicit-reward scores (from SFT)', ira_dpo_r1: 'RA-DPO on implicit-reward scores (from round 1)',
+  ra_dpo_mapped: 'RA-DPO on judge scores, mapped like IRA', ira_dpo: 'RA-DPO on implicit-reward scores (from SFT)', ira_dpo_r1: 'RA-DPO on implicit-reward scores (from round 1)',
 };
 
 export type MetricKey = 'reward' | 'top_share' | 'win_rate_vs_sft';
