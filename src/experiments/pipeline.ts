@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
+import { hashJson } from '../verify/logp_cache.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { augmentPairs } from '../data/augment.js';
 import { detectSchema, toPreferencePair } from '../data/schema.js';
@@ -103,7 +103,7 @@ export async function prepareRun(cfg: RunConfig, hooks: Hooks = {}): Promise<Run
     const goal = !withGoal ? null : cfg.sft_goals === 'score' ? onScale : scale[0] + goalRng.int(scale[1] - scale[0] + 1);
     return { prompt: conditionedPrompt(r.prompt, goal, goalOpts), completion: [r.messages[1]!] };
   });
-  const cacheFile = hooks.sftCacheDir ? path.join(hooks.sftCacheDir, `sft-${hashJson(sftKey(cfg))}.bin`) : null;
+  const cacheFile = hooks.sftCacheDir ? path.join(hooks.sftCacheDir, `sft-${shortHash(sftKey(cfg))}.bin`) : null;
   if (cacheFile && fs.existsSync(cacheFile)) {
     const buf = fs.readFileSync(cacheFile);
     const cached = JSON.parse(fs.readFileSync(`${cacheFile}.json`, 'utf8')) as Record<string, number>[];
@@ -212,8 +212,9 @@ export async function runHeadlineSeed(cfg: RunConfig, variants: Variant[], hooks
   return { seed: cfg.seed, methods, logs, pairs, seconds: (Date.now() - t0) / 1000 };
 }
 
-function hashJson(v: unknown): string {
-  return createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
+/** Short cache key of a settings object (sha256 of its JSON, as the log-prob cache keys rows). */
+function shortHash(v: unknown): string {
+  return hashJson(v).slice(0, 16);
 }
 
 /** A shuffled copy (used where an experiment needs a random subset of prompts). */

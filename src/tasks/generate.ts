@@ -1,7 +1,7 @@
 // UltraFeedback-like data from a synthetic task: several responses per prompt from behaviour policies, scored by a
 // judge (exact reward + optional noise and rounding), binarized best-vs-random into H4 rows. Not a writer (io.ts).
 
-import { createHash } from 'node:crypto';
+import { promptId } from '../data/responses.js';
 import { Rng } from '../util/rng.js';
 import { clamp, type Task } from './task.js';
 
@@ -59,9 +59,8 @@ export interface TaskDataset {
   train_sft: SftRow[];
 }
 
-export function promptId(prompt: string): string {
-  return createHash('sha256').update(prompt).digest('hex');
-}
+/** prompt_id as the UltraFeedback preparation writes it (sha256 of the prompt): one definition, in src/data. */
+export { promptId };
 
 export function judgeScore(exact: number, judge: JudgeOptions, rng: Rng): number {
   let s = exact + (judge.noise ? judge.noise * rng.normal() : 0);
