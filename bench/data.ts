@@ -13,6 +13,7 @@ import { Rng } from '../src/util/rng.js';
 import { AtomicWriteStream } from '../src/util/atomic.js';
 import { readRows } from '../src/data/read.js';
 import { augmentFile } from '../src/data/augment.js';
+import { AUGMENT_FAST_PATH } from '../src/data/augment_sink.js';
 
 const WORDS = 'the of and to a in is that for it as with was on be by this are or from an which at have not but can more one all their has will when been also would there its about so if these into other than only some such how what each used time data model may first over most two make out then them could many like just where results answer code function value return example use step'.split(' ');
 
@@ -84,10 +85,18 @@ async function main(): Promise<void> {
       const mb = fs.statSync(input).size / 2 ** 20;
       console.log(`generated ${rows} H4 rows, ${mb.toFixed(0)} MiB (${(fs.statSync(input).size / rows / 1024).toFixed(1)} KiB/row)`);
       const plain: number[] = []; const aug: number[] = []; const plainCpu: number[] = []; const augCpu: number[] = [];
+      const general: number[] = []; const generalCpu: number[] = [];
       for (let k = 0; k < reps; k++) {
         plain.push(await timed(() => plainPass(input, path.join(dir, 'plain.jsonl')), plainCpu));
         aug.push(await timed(() => augmentFile(input, path.join(dir, 'aug.jsonl'), {}), augCpu));
         fs.rmSync(path.join(dir, 'plain.jsonl')); fs.rmSync(path.join(dir, 'aug.jsonl'));
+        // The general path (input text not reused), as for JSONL not written in JSON.stringify's compact layout
+        // (Python json.dumps, pandas), Parquet and dataset folders.
+        AUGMENT_FAST_PATH.enabled = false;
+        const spliced = AUGMENT_FAST_PATH.spliced;
+        general.push(await timed(() => augmentFile(input, path.join(dir, 'aug.jsonl'), {}), generalCpu));
+        AUGMENT_FAST_PATH.enabled = true; AUGMENT_FAST_PATH.spliced = spliced;
+        fs.rmSync(path.join(dir, 'aug.jsonl'));
       }
       const best = (a: number[]): number => Math.min(...a);
       const median = (a: number[]): number => { const b = [...a].sort((x, y) => x - y); const m = b.length >> 1; return b.length % 2 ? b[m] as number : ((b[m - 1] as number) + (b[m] as number)) / 2; };
@@ -96,7 +105,9 @@ async function main(): Promise<void> {
       console.log(`plain read-parse-write: best ${best(plain).toFixed(2)} s, median ${median(plain).toFixed(2)} s [${fmt(plain)}] (best: ${(rows / best(plain)).toFixed(0)} rows/s, ${(mb / best(plain)).toFixed(0)} MiB/s)`);
       console.log(`augment (2 rows out per row in): best ${best(aug).toFixed(2)} s, median ${median(aug).toFixed(2)} s [${fmt(aug)}] (best: ${(rows / best(aug)).toFixed(0)} input rows/s)`);
       console.log(`throughput ratio augment / plain: best ${(best(plain) / best(aug)).toFixed(2)}, median ${(median(plain) / median(aug)).toFixed(2)} (target >= 0.7; ${reps} interleaved runs each, same input, same run)`);
+      console.log(`augment wrote ${AUGMENT_FAST_PATH.spliced / reps} of ${rows} pairs per run by splicing the input's canonical JSON (the rest: general path)`);
       console.log(`CPU seconds (user + system, this process incl. its I/O threads): plain median ${median(plainCpu).toFixed(2)}, augment median ${median(augCpu).toFixed(2)}, ratio ${(median(plainCpu) / median(augCpu)).toFixed(2)} (less sensitive to other processes)`);
+      console.log(`general path (no splicing: other JSONL layouts, Parquet, folders): best ${best(general).toFixed(2)} s, median ${median(general).toFixed(2)} s; ratio best ${(best(plain) / best(general)).toFixed(2)}, median ${(median(plain) / median(general)).toFixed(2)}; CPU ratio ${(median(plainCpu) / median(generalCpu)).toFixed(2)}`);
       fs.rmSync(input);
     }
     if (gb > 0) {

@@ -11,8 +11,8 @@ import { AsyncOutFile } from './async_file.js';
 import { InvalidRowError, stopOnInvalid, type InvalidHandler } from './invalid.js';
 import { readRows, detectContainer } from './read.js';
 import { detectSchema, PAIR_SCHEMAS, SCHEMAS, type FieldMap, type SchemaName } from './schema.js';
-import { Relabeler, applyOverride, fineGrainedMeans, fnv1a, overrideJson, type Placement, type RelabeledPair, type RelabelOptions } from './augment_row.js';
-import { LineSink, PairWriter, RecipeSink, replayNegatives } from './augment_sink.js';
+import { Relabeler, applyOverride, fineGrainedMeans, fnv1a, overrideJson, seedJsonCache, type Placement, type RelabeledPair, type RelabelOptions } from './augment_row.js';
+import { AUGMENT_FAST_PATH, BackgroundSync, LineSink, PairWriter, RecipeSink, replayNegatives } from './augment_sink.js';
 import { outputKind, writeRowsTo } from './write.js';
 import type { Goal } from './goal.js';
 import type { Row } from './types.js';
@@ -182,12 +182,14 @@ export async function augmentFile(input: string, output: string, options: Augmen
   // Reference order: positive copies to the output, recipes of the negative copies to the spill file; the negative
   // copies are rebuilt from the recipes and the positive copies' bytes, and appended, at the end.
   const posSink = new LineSink(out); const negSink = new RecipeSink(spill);
+  const sync = new BackgroundSync(out.tmp);
+  posSink.sync = sync;
   const pairs = new PairWriter(posSink, negSink);
   let rl: Relabeler | null = null; let filter: PairFilter | null = null;
   try {
     let readerInvalid = 0;
     const countingOnInvalid: InvalidHandler = (e, raw) => { readerInvalid++; onInvalid(e, raw); };
-    for await (const { row, line, file } of readRows(input, { split: options.split, onInvalid: countingOnInvalid })) {
+    for await (const { row, line, file, text, bytes } of readRows(input, { split: options.split, onInvalid: countingOnInvalid, text: AUGMENT_FAST_PATH.enabled })) {
       if (!rl) {
         const schema = checkSchema(options.schema ?? detectSchema(row), file, line, row);
         rl = new Relabeler(relabelOptions(options, schema)); filter = new PairFilter(options, schema);
@@ -208,9 +210,10 @@ export async function augmentFile(input: string, output: string, options: Augmen
       f.stats.pairs_kept++;
       if (shuffle) {
         const cache = new Map<unknown, string>();
+        if (text !== undefined) seedJsonCache(row, text, cache);
         for (const l of [overrideJson(row, r.pos, cache) + '\n', overrideJson(row, r.neg, cache) + '\n']) { offsets.push(spillBytes); spillBytes += Buffer.byteLength(l); negBuf += l; }
         if (negBuf.length > FLUSH) { await spill.write(negBuf); negBuf = ''; }
-      } else await pairs.write(row, r.pos, r.neg);
+      } else await pairs.write(row, r.pos, r.neg, text, bytes);
       if ((f.stats.rows_in & 1023) === 0) progress.update(f.stats.rows_in);
     }
     if (!filter) throw new RadpoError('input', `no valid rows (${readerInvalid} invalid)`, { file: input });
@@ -238,6 +241,7 @@ export async function augmentFile(input: string, output: string, options: Augmen
       await replayNegatives(posSink, out.tmp, spillPath);
       await posSink.flush();
     }
+    await sync.close();
     await out.commit();
     progress.done();
     const st = filter.stats;
@@ -246,7 +250,7 @@ export async function augmentFile(input: string, output: string, options: Augmen
     st.rows_in += readerInvalid;
     return st;
   } catch (e) {
-    await out.abort(); await spill.abort();
+    await sync.close(); await out.abort(); await spill.abort();
     throw e;
   } finally {
     fs.rmSync(spillPath, { force: true });

@@ -7,6 +7,7 @@ import { getPath } from './fields.js';
 import { looksLikeHh, parseHh, splitText } from './conversation.js';
 import { goalText, rescaleGoal, type Goal, type GoalFormat } from './goal.js';
 import { readScore, toPreferencePair, type FieldMap, type SchemaName } from './schema.js';
+import { canonicalSpans } from './jsonl_spans.js';
 import type { Message, Row } from './types.js';
 
 export type Placement = 'system' | 'prompt';
@@ -64,10 +65,16 @@ export function sideGoal(row: Row, side: 'chosen' | 'rejected', score: number, o
 export function fineGrainedMeans(row: Row): [number, number] | null {
   const c = row.avg_fine_score_chosen; const r = row.avg_fine_score_rejected;
   if (typeof c === 'number' && typeof r === 'number') return [c, r];
-  const fc = row.fine_grain_score_chosen; const fr = row.fine_grain_score_rejected;
-  const mean = (a: unknown): number | null => (Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'number') ? (a as number[]).reduce((s, x) => s + x, 0) / a.length : null);
-  const mc = mean(fc); const mr = mean(fr);
+  if (row.fine_grain_score_chosen === undefined) return null;
+  const mc = meanOf(row.fine_grain_score_chosen); const mr = meanOf(row.fine_grain_score_rejected);
   return mc !== null && mr !== null ? [mc, mr] : null;
+}
+
+function meanOf(a: unknown): number | null {
+  if (!Array.isArray(a) || a.length === 0) return null;
+  let s = 0;
+  for (const x of a) { if (typeof x !== 'number') return null; s += x; }
+  return s / a.length;
 }
 
 /** Adds the goal to one message list: merged into a leading system message, or a new one put first. */
@@ -113,8 +120,7 @@ function hhWithPromptGoal(s: string, text: string): string {
 function topKey(path: string | undefined, dflt: string): string { return path && !path.includes('.') ? path : dflt; }
 
 /** Swaps every top-level `<x>_chosen` / `<x>_rejected` column pair (and those inside `metadata`). */
-function swappedSides(row: Row): Override {
-  const out: Override = {};
+function swappedSides(row: Row, out: Override = {}): Override {
   for (const k of Object.keys(row)) {
     if (!k.endsWith('_chosen')) continue;
     const r = `${k.slice(0, -7)}_rejected`;
@@ -131,6 +137,7 @@ function swappedSides(row: Row): Override {
 export class Relabeler {
   private readonly fmt: GoalFormat;
   private readonly textCache = new Map<string, string>();
+  private readonly numTextCache = new Map<number, string>();   // single goals by value (no number-to-string per row)
   constructor(readonly opts: RelabelOptions) {
     this.fmt = { template: opts.goal_template, scale: opts.goal_scale ?? opts.score_scale ?? [1, 10] };
   }
@@ -141,7 +148,16 @@ export class Relabeler {
   }
 
   text(g: Goal): string {
-    const key = typeof g === 'number' ? String(g) : JSON.stringify(g);
+    if (typeof g === 'number') {
+      let t = this.numTextCache.get(g);
+      if (t === undefined) {
+        t = goalText(g, this.fmt);
+        if (this.numTextCache.size > 10000) this.numTextCache.clear();
+        this.numTextCache.set(g, t);
+      }
+      return t;
+    }
+    const key = JSON.stringify(g);
     let t = this.textCache.get(key);
     if (t === undefined) {
       t = goalText(g, this.fmt);
@@ -187,7 +203,7 @@ export class Relabeler {
     } else {
       throw new InvalidRowError('bad_value', 'chosen and rejected must both be strings or both message lists', { file, line, field: cKey, value: C });
     }
-    if (swap && o.swap_scores !== false) Object.assign(out, swappedSides(row));
+    if (swap && o.swap_scores !== false) swappedSides(row, out);   // in place: same keys, same order as Object.assign
     if (o.goal_column !== false) out.goal = goal;
     return out;
   }
@@ -202,16 +218,25 @@ export class Relabeler {
   }
 }
 
-/** FNV-1a over the length and the first and last 64 characters of each completion: a 32-bit number (no text kept alive). */
+// (Hot per-row helpers are top-level functions, not closures: the test runner's transpiler wraps named closures in a
+// naming call on every invocation.)
+function fnvRange(h: number, t: string, a: number, b: number): number {
+  for (let i = a; i < b; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** FNV-1a over the first and last `ends` characters of `t` (all of it if `ends` <= 0) and its length: 32 bits. */
 export function fnv1a(t: string, h = 0x811c9dc5, ends = 64): number {
-  const mix = (a: number, b: number): void => { for (let i = a; i < b; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193); };
-  if (ends <= 0 || t.length <= 2 * ends) mix(0, t.length);
-  else { mix(0, ends); mix(t.length - ends, t.length); }
+  if (ends <= 0 || t.length <= 2 * ends) h = fnvRange(h, t, 0, t.length);
+  else { h = fnvRange(h, t, 0, ends); h = fnvRange(h, t, t.length - ends, t.length); }
   return Math.imul(h ^ t.length, 0x01000193) >>> 0;
 }
 
-function fingerprint(x: Message[] | string, h?: number): number {
-  return fnv1a(typeof x === 'string' ? x : x.map((m) => m.content).join('\u0000'), h);
+/** A completion's 32-bit hash: fnv1a of each message's content in turn (ends and length; no text kept alive). */
+function fingerprint(x: Message[] | string, h = 0x811c9dc5): number {
+  if (typeof x === 'string') return fnv1a(x, h);
+  for (let i = 0; i < x.length; i++) h = fnv1a((x[i] as Message).content, h);
+  return Math.imul(h ^ x.length, 0x01000193) >>> 0;
 }
 
 /** Applies an override to a row: the output object of one copy. */
@@ -223,13 +248,13 @@ export function applyOverride(row: Row, o: Override): Row {
 
 /** JSON of a key (keys repeat on every row). */
 const KEY_JSON = new Map<string, string>();
-function keyJson(k: string): string {
+export function keyJson(k: string): string {
   let j = KEY_JSON.get(k);
   if (j === undefined) { j = JSON.stringify(k); if (KEY_JSON.size < 1000) KEY_JSON.set(k, j); }
   return j;
 }
 
-function prefixJson(m: Message): string {
+export function prefixJson(m: Message): string {
   let p = SHARED_JSON.get(m);
   if (p === undefined) { p = JSON.stringify(m); SHARED_JSON.set(m, p); }
   return p;
@@ -261,7 +286,7 @@ export function sameFlatList(a: unknown[], b: unknown[]): boolean {
  * share the work); an array with the same JSON as one already serialised (H4 `messages` = `chosen`) reuses its text.
  */
 function valueJson(v: unknown, cache: Map<unknown, string>): string {
-  if ((v !== null && typeof v === 'object') || (typeof v === 'string' && v.length > 64)) {
+  if (cachedKind(v)) {
     let s = cache.get(v);
     if (s === undefined) {
       if (Array.isArray(v)) {
@@ -275,7 +300,21 @@ function valueJson(v: unknown, cache: Map<unknown, string>): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-function anyJson(v: unknown, cache: Map<unknown, string>): string {
+/** Whether valueJson caches a value's JSON (objects, long strings). */
+export function cachedKind(v: unknown): boolean {
+  return (v !== null && typeof v === 'object') || (typeof v === 'string' && v.length > 64);
+}
+
+/**
+ * Seeds a row's JSON cache (see valueJson) from the line the row was parsed from: every big top-level value whose
+ * text in the line is exactly JSON.stringify's is taken from the line instead of being serialised again.
+ */
+export function seedJsonCache(row: Row, text: string, cache: Map<unknown, string>): void {
+  canonicalSpans(row, text, (v, a, b) => { if (cachedKind(v)) cache.set(v, text.slice(a, b)); });
+}
+
+/** JSON of one copy's value (a Prefixed list included), using and filling the row's `cache`. */
+export function anyJson(v: unknown, cache: Map<unknown, string>): string {
   if (!isPrefixed(v)) return valueJson(v, cache);
   const inner = valueJson(v.list, cache);
   const p = prefixJson(v.prefix);
@@ -284,12 +323,13 @@ function anyJson(v: unknown, cache: Map<unknown, string>): string {
 
 /** The (key, value) pairs of one copy in output order: the row's keys with overridden values, new keys (goal) last. */
 function forEachField(row: Row, o: Override, f: (k: string, v: unknown) => void): void {
+  // Own keys only (a row may have a key such as "constructor" or "__proto__"), as applyOverride copies them.
   for (const k of Object.keys(row)) {
-    const v = k in o ? o[k] : row[k];
+    const v = Object.hasOwn(o, k) ? o[k] : row[k];
     if (v !== undefined) f(k, v);
   }
   for (const k of Object.keys(o)) {
-    if (!(k in row) && o[k] !== undefined) f(k, o[k]);
+    if (!Object.hasOwn(row, k) && o[k] !== undefined) f(k, o[k]);
   }
 }
 

@@ -4,7 +4,9 @@
 
 import * as fs from 'node:fs';
 import type { AsyncOutFile } from './async_file.js';
-import { overrideJson, overrideSegments, type Override } from './augment_row.js';
+import { cachedKind, overrideJson, overrideSegments, type Override } from './augment_row.js';
+import { LineFields, Pieces, splicePieces } from './augment_splice.js';
+import { canonicalSpans } from './jsonl_spans.js';
 import type { Row } from './types.js';
 
 /**
@@ -20,6 +22,7 @@ export class LineSink {
   buf: Buffer;
   len = 0;
   flushed = 0;   // bytes handed to the file before `buf` (file offset of buf[0])
+  sync: BackgroundSync | null = null;
   constructor(readonly file: AsyncOutFile, size = SINK_BUFFER) {
     this.bufs = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
     this.buf = this.bufs[0];
@@ -33,6 +36,7 @@ export class LineSink {
     // AsyncOutFile.write waited for the previous chunk, so the other buffer is free again.
     this.flushed += this.len;
     this.cur ^= 1; this.buf = this.bufs[this.cur]; this.len = 0;
+    this.sync?.poke(this.flushed);
   }
   /** Writes `b` (a fresh Buffer, not reused by the caller) after what is buffered. */
   async direct(b: Buffer): Promise<void> {
@@ -49,6 +53,28 @@ export class LineSink {
     this.buf[at] = keep;
   }
   copy(from: Buffer, start: number, end: number): void { this.len += from.copy(this.buf, this.len, start, end); }
+}
+
+/**
+ * Writeback of an output while it is being written: an fdatasync on the thread pool each time another `every` bytes
+ * were handed over (one at a time), so the final fsync has little left to wait for. Errors are left to that fsync.
+ */
+export class BackgroundSync {
+  private fd: number | null = null;
+  private pending: Promise<void> | null = null;
+  private next: number;
+  constructor(readonly path: string, readonly every = 64 << 20) { this.next = every; }
+  poke(bytes: number): void {
+    if (this.pending !== null || bytes < this.next) return;
+    this.next = bytes + this.every;
+    try { this.fd ??= fs.openSync(this.path, 'r'); } catch { return; }
+    const fd = this.fd;
+    this.pending = new Promise((resolve) => fs.fdatasync(fd, () => { this.pending = null; resolve(); }));
+  }
+  async close(): Promise<void> {
+    if (this.pending !== null) await this.pending;
+    if (this.fd !== null) { fs.closeSync(this.fd); this.fd = null; }
+  }
 }
 
 const LIT = 0; const REF = 1;
@@ -78,6 +104,12 @@ export class RecipeSink extends LineSink {
 }
 
 /**
+ * The fast paths of augmentFile (reusing the input line's text, and splicing canonical ASCII lines): `enabled` false
+ * turns both off (tests compare the two paths' bytes); `spliced` counts the pairs written by splicing.
+ */
+export const AUGMENT_FAST_PATH = { enabled: true, spliced: 0 };
+
+/**
  * Writes one pair: the positive copy's line to `pos` (the output), the negative copy's recipe to `neg` (the spill);
  * replayNegatives turns the recipes into lines. Each line is exactly overrideJson(row, o) + "\n".
  */
@@ -85,12 +117,30 @@ export class PairWriter {
   private readonly ps: string[] = []; private readonly pb: string[] = [];
   private readonly ns: string[] = []; private readonly nb: string[] = [];
   private readonly ranges: number[] = [];
+  private readonly fields = new LineFields();
+  private readonly pp = new Pieces(); private readonly np = new Pieces();
   constructor(readonly pos: LineSink, readonly neg: RecipeSink) {}
 
-  async write(row: Row, po: Override, no: Override): Promise<void> {
+  /**
+   * `text`: the line `row` was parsed from, if known: its canonical values are reused, not serialised again.
+   * `bytes`: that line's UTF-8 bytes: a canonical line is then spliced as bytes (see augment_splice.ts).
+   */
+  async write(row: Row, po: Override, no: Override, text?: string, bytes?: Buffer): Promise<void> {
+    const cache = new Map<unknown, string>();
+    if (text !== undefined) {
+      const f = this.fields;
+      f.reset();
+      const whole = canonicalSpans(row, text, (v, a, b, k) => {
+        if (cachedKind(v)) cache.set(v, text.slice(a, b));
+        f.add(k, v, a, b);
+      });
+      if (whole && bytes !== undefined) {
+        f.byteOffsets(text, bytes.length === text.length);
+        if (await this.splice(row, po, no, text, bytes, cache)) return;
+      }
+    }
     const { ps, pb, ns, nb, ranges, pos, neg } = this;
     ps.length = 0; pb.length = 0; ns.length = 0; nb.length = 0; ranges.length = 0;
-    const cache = new Map<unknown, string>();
     const np = 3 * overrideSegments(row, po, cache, ps, pb);
     const nn = 3 * overrideSegments(row, no, cache, ns, nb) + 18 * (nb.length + 1);
     if (np > pos.capacity || nn > neg.capacity) {
@@ -119,7 +169,54 @@ export class PairWriter {
     neg.lit(ns[nb.length] as string);
     neg.close();
   }
+
+  /**
+   * Splice path (canonical line): the positive copy is byte ranges of the line and a few strings; the negative copy
+   * refers to the positive copy's bytes for every long range the two share. False (nothing written) when the copies
+   * do not fit the buffers.
+   */
+  private async splice(row: Row, po: Override, no: Override, text: string, bytes: Buffer, cache: Map<unknown, string>): Promise<boolean> {
+    const { pos, neg, pp, np, fields, ranges } = this;
+    if (!splicePieces(row, po, fields, cache, pp) || !splicePieces(row, no, fields, cache, np)) return false;
+    const pn = pp.rawBytes + 3 * pp.litChars;
+    const nn = np.rawBytes + 3 * np.litChars + 18 * (np.nRaw + np.length + 1);
+    if (pn > pos.capacity || nn > neg.capacity) return false;
+    if (!pos.fits(pn)) await pos.flush();
+    if (!neg.fits(nn)) await neg.flush();
+    // Positive copy; ranges: [start, end, output offset] of each run of the line's bytes.
+    ranges.length = 0;
+    for (let i = 0; i < pp.length; i++) {
+      const s = pp.lit[i];
+      if (s !== null && s !== undefined) { pos.text(s); continue; }
+      const a = pp.ba[i] as number; const b = pp.bb[i] as number;
+      ranges.push(a, b, pos.flushed + pos.len);
+      pos.copy(bytes, a, b);
+    }
+    // Negative copy: long ranges inside one of the positive copy's runs become references, the rest text.
+    let pend = '';
+    for (let i = 0; i < np.length; i++) {
+      const s = np.lit[i];
+      if (s !== null && s !== undefined) { pend += s; continue; }
+      const a = np.ba[i] as number; const b = np.bb[i] as number;
+      let off = -1;
+      if (b - a >= REF_MIN) {
+        for (let j = 0; j < ranges.length; j += 3) {
+          if ((ranges[j] as number) <= a && b <= (ranges[j + 1] as number)) { off = (ranges[j + 2] as number) + a - (ranges[j] as number); break; }
+        }
+      }
+      if (off < 0) { pend += text.slice(np.a[i] as number, np.b[i] as number); continue; }
+      if (pend !== '') { neg.lit(pend); pend = ''; }
+      neg.ref(off, b - a);
+    }
+    if (pend !== '') neg.lit(pend);
+    neg.close();
+    AUGMENT_FAST_PATH.spliced++;
+    return true;
+  }
 }
+
+/** Shorter shared ranges are copied as text into the recipe rather than referenced (a reference costs 13 bytes and a read). */
+const REF_MIN = 64;
 
 /**
  * Appends the negative copies to `out`: reads the recipes of `spillPath` in order, taking referenced bytes from the

@@ -16,7 +16,14 @@ export interface ReadRowsOptions {
   split?: string;                 // for dataset folders: which split (default: the only one, else train_prefs/train)
   onInvalid?: InvalidHandler;     // default: throw at the first malformed line
   onBytes?: (bytesRead: number) => void; // progress hook (JSONL only)
+  text?: boolean;                 // JSONL: also give each row's line as parsed (`text`, and `bytes`), for writers that reuse it
 }
+
+/**
+ * A row with the text it was parsed from and that text's UTF-8 bytes (JSON Lines read with `text: true`; absent for
+ * other containers). `bytes` is a view of the reader's buffer: valid until the next row is requested.
+ */
+export interface TextRow extends LocatedRow { text?: string; bytes?: Buffer }
 
 /** What kind of container `file` is, from the file system and its first bytes. */
 export function detectContainer(file: string): Container {
@@ -80,7 +87,7 @@ export function chooseSplit(dir: string, splits: Map<string, string[]>, split?: 
 // ---------------------------------------------------------------- rows
 
 /** Streams the rows of any supported container, each with its file and 1-based line (or row) number. */
-export async function* readRows(file: string, opts: ReadRowsOptions = {}): AsyncGenerator<LocatedRow> {
+export async function* readRows(file: string, opts: ReadRowsOptions = {}): AsyncGenerator<TextRow> {
   const kind = detectContainer(file);
   if (kind === 'folder') {
     const splits = listSplits(file);
@@ -139,7 +146,7 @@ async function* readJsonArray(file: string, onInvalid: InvalidHandler): AsyncGen
  * JSON.parse only because of Python's NaN / Infinity tokens is parsed with them as numbers, so the score check can
  * name the value; anything else malformed is reported with its line.
  */
-async function* readJsonl(file: string, opts: ReadRowsOptions): AsyncGenerator<LocatedRow> {
+async function* readJsonl(file: string, opts: ReadRowsOptions): AsyncGenerator<TextRow> {
   const onInvalid = opts.onInvalid ?? stopOnInvalid;
   const gz = readHead(file, 2);
   let stream: NodeJS.ReadableStream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
@@ -147,8 +154,10 @@ async function* readJsonl(file: string, opts: ReadRowsOptions): AsyncGenerator<L
   let carry: Buffer | null = null;
   let line = 0;
   let bytes = 0;
-  const parseOne = (text0: string, lineNo: number): LocatedRow | null => {
-    const text = lineNo === 1 && text0.charCodeAt(0) === 0xfeff ? text0.slice(1) : text0; // UTF-8 byte order mark
+  const keepText = opts.text === true;
+  const parseOne = (text0: string, lineNo: number, bytes0?: Buffer): TextRow | null => {
+    const bom = lineNo === 1 && text0.charCodeAt(0) === 0xfeff;
+    const text = bom ? text0.slice(1) : text0; // UTF-8 byte order mark
     if (text.length === 0 || (text.charCodeAt(text.length - 1) === 13 ? text.trim() === '' : /^\s*$/.test(text))) return null;
     let row: unknown;
     try { row = JSON.parse(text); } catch (e) {
@@ -162,15 +171,15 @@ async function* readJsonl(file: string, opts: ReadRowsOptions): AsyncGenerator<L
       onInvalid(new InvalidRowError('not_an_object', 'line is not a JSON object', { file, line: lineNo, value: row }), text);
       return null;
     }
-    return { row: row as Row, line: lineNo, file };
+    return keepText ? { row: row as Row, line: lineNo, file, text, bytes: bom ? bytes0?.subarray(3) : bytes0 } : { row: row as Row, line: lineNo, file };
   };
-  const lineFromBytes = (b: Buffer, lineNo: number): LocatedRow | null => {
+  const lineFromBytes = (b: Buffer, lineNo: number): TextRow | null => {
     if (!isUtf8(b)) {
       const bad = firstInvalidUtf8(b);
       onInvalid(new InvalidRowError('invalid_utf8', `invalid UTF-8 at byte ${bad} of the line`, { file, line: lineNo, value: b.subarray(Math.max(0, bad - 8), bad + 8).toString('hex') }), b.toString('latin1'));
       return null;
     }
-    return parseOne(b.toString('utf8'), lineNo);
+    return parseOne(b.toString('utf8'), lineNo, b);
   };
   const chunks = async function* (): AsyncGenerator<Buffer> {
     try {
@@ -188,10 +197,23 @@ async function* readJsonl(file: string, opts: ReadRowsOptions): AsyncGenerator<L
     carry = lastNl + 1 < chunk.length ? Buffer.from(chunk.subarray(lastNl + 1)) : null;
     if (isUtf8(whole)) {
       // Fast path: the whole block is valid UTF-8, decode once and split.
-      const lines = whole.toString('utf8').split('\n');
-      for (const text of lines) {
-        const r = parseOne(text, ++line);
-        if (r) yield r;
+      const str = whole.toString('utf8');
+      const lines = str.split('\n');
+      if (!keepText) {
+        for (const text of lines) {
+          const r = parseOne(text, ++line);
+          if (r) yield r;
+        }
+      } else {
+        const ascii = str.length === whole.length;   // no multi-byte characters: a line's bytes are as long as its text
+        let off = 0;
+        for (const text of lines) {
+          let end = off + text.length;
+          if (!ascii) { end = whole.indexOf(10, off); if (end < 0) end = whole.length; }
+          const r = parseOne(text, ++line, whole.subarray(off, end));
+          if (r) yield r;
+          off = end + 1;
+        }
       }
     } else {
       let start = 0;
