@@ -14,6 +14,9 @@ import { summarise, type MethodEval } from './evaluate.js';
 import { aggregate, curveChart, methodBars, methodTable, METHOD_LABELS } from './sections.js';
 import { conditionedPrompt, TASK_GOAL_TEMPLATE } from './setup.js';
 import { ira } from './ira.js';
+import { RadpoError } from '../util/errors.js';
+import { generateTaskData, judgeAgreement } from '../tasks/generate.js';
+import { getTask } from '../tasks/registry.js';
 
 export interface ExperimentOutput { name: string; results: Record<string, unknown>; sections: Section[] }
 export type ExperimentFn = (base: RunConfig, seeds: number[], hooks: Hooks) => Promise<ExperimentOutput>;
@@ -199,12 +202,49 @@ export const verifier: ExperimentFn = async (base, seeds, hooks) => {
   return { name: 'verifier', results: { seeds, goals, per_seed: per, spearman: v, implicit_spearman: imp }, sections };
 };
 
+/**
+ * Experiment 8 (beyond the paper): DPO vs RA-DPO as the judge gets noisier. AI-feedback scores are noisy; the paper's
+ * failure mode 2 (low-quality chosen responses learned indiscriminately) grows with judge noise, while RA-DPO keeps
+ * each response's score. Every level regenerates the data with that judge and trains its own SFT model.
+ */
+export const noise: ExperimentFn = async (base, seeds, hooks) => {
+  const levels = base.noise_levels.split(',').map((x) => Number(x.trim()));
+  if (levels.some((x) => !Number.isFinite(x) || x < 0)) throw new RadpoError('usage', 'expected comma-separated non-negative numbers', { field: 'noise_levels', value: base.noise_levels });
+  const rows: { noise: number; agreement: number; diff: MeanCI; wins: number; agg: Record<string, Record<'reward' | 'top_share' | 'win_rate_vs_sft', MeanCI>>; per_seed: { seed: number; methods: Record<string, MethodEval> }[] }[] = [];
+  for (const level of levels) {
+    const per = [];
+    let agreement = NaN;
+    for (const seed of seeds) {
+      const cfg = { ...base, seed, judge_noise: level };
+      per.push(await runHeadlineSeed(cfg, ['dpo', 'ra_dpo'], hooks));
+      if (seed === seeds[0]) agreement = judgeAgreement(generateTaskData(getTask(cfg.task), { numPrompts: cfg.num_prompts, numSftPrompts: 10, seed, judge: { noise: level, round: cfg.judge_round } }).multi.train);
+    }
+    const d = per.map((p) => p.methods.ra_dpo!.reward - p.methods.dpo!.reward);
+    rows.push({ noise: level, agreement, diff: ci(d), wins: d.filter((x) => x > 0).length, agg: aggregate(per.map((p) => p.methods)), per_seed: per.map((p) => ({ seed: p.seed, methods: p.methods })) });
+  }
+  const line = (m: string, name: string, dashed = false): LineSeries => ({
+    name, dashed, points: rows.map((r) => [r.noise, r.agg[m]!.reward.mean]),
+    band: rows.every((r) => Number.isFinite(r.agg[m]!.reward.lo)) ? rows.map((r) => [r.noise, r.agg[m]!.reward.lo, r.agg[m]!.reward.hi]) : undefined,
+  });
+  const sections: Section[] = [{
+    id: 'noise', title: 'Experiment 8: judge noise (beyond the paper)',
+    blocks: [
+      { kind: 'text', text: 'Each level regenerates the data with a judge that adds Gaussian noise of that standard deviation to the exact reward (then rounds), and trains its own SFT, DPO and RA-DPO models; evaluation always uses the exact reward. Agreement = share of response pairs with different exact rewards that the judge orders the same way.' },
+      { kind: 'table', caption: `mean ± 95% CI half-width over ${seeds.length} seeds`, headers: ['judge noise', 'judge agreement', 'SFT', 'SFT at the top goal', 'DPO', 'RA-DPO', 'RA-DPO - DPO', 'RA-DPO ahead'],
+        rows: rows.map((r) => [r.noise, r.agreement.toFixed(3), ciStr(r.agg.sft!.reward), ciStr(r.agg.sft_goal!.reward), ciStr(r.agg.dpo!.reward), ciStr(r.agg.ra_dpo!.reward), ciStr(r.diff), `${r.wins}/${seeds.length}`]) },
+      { kind: 'line', chart: { title: 'Exact reward vs judge noise', xLabel: 'judge noise (std)', yLabel: 'exact reward', markers: true, series: [line('dpo', 'DPO'), line('ra_dpo', 'RA-DPO (goal 10)'), line('sft_goal', 'SFT at goal 10', true), line('sft', 'SFT', true)] } },
+    ],
+  }];
+  return { name: 'noise', results: { seeds, levels: rows }, sections };
+};
+
 export const EXPERIMENTS: Record<string, { fn: ExperimentFn; summary: string }> = {
   headline: { fn: headline, summary: 'DPO vs RA-DPO at the top goal, with duplicated-data and half-data controls' },
   unlearning: { fn: unlearning, summary: 'log-probs of high-score rejected responses during training' },
   controllability: { fn: controllability, summary: 'reward achieved per goal; a top goal held out of training' },
   ira: { fn: ira, summary: 'implicit-reward relabeling (IRA) and a second round vs DPO and judge-score RA-DPO' },
   scale: { fn: goalScale, summary: 'goal scales 1-5, 1-10 and 0-100' },
+  noise: { fn: noise, summary: 'DPO vs RA-DPO as the judge gets noisier (beyond the paper)' },
   verifier: { fn: verifier, summary: 'the goal-conditioned policy as a verifier (Spearman with the exact reward)' },
 };
 

@@ -30,6 +30,7 @@ export const RUN_OPTIONS = {
   judge_noise: { type: 'number', default: 0, min: 0, help: 'std of Gaussian noise on judge scores', group: 'Data' },
   judge_round: { type: 'number', default: 1, min: 0, help: 'round judge scores to multiples of this (0: no rounding)', group: 'Data' },
   model_size: { type: 'string', default: 'small', choices: ['tiny', 'small', 'base'] as const, help: 'model preset (setup.ts MODEL_SIZES)', group: 'Model' },
+  goal_numbers: { type: 'string', default: 'digits', choices: ['digits', 'whole'] as const, help: 'task tokenizer: one token per digit (goal 10 starts like goal 1) or numbers 10-100 as one token each (whole, as Llama-3 keeps numbers whole)', group: 'Model' },
   goal_placement: { type: 'string', default: 'system', choices: ['system', 'prompt'] as const, help: 'radpo augment placement of the goal text (the task template renders a system goal right before the response)', group: 'Training' },
   sft_goal_rows: { type: 'number', default: 0.5, min: 0, max: 1, help: 'share of SFT rows that carry a goal text (the rest are plain)', group: 'Training' },
   sft_goals: { type: 'string', default: 'score', choices: ['random', 'score'] as const, help: 'goal of those SFT rows: random (uninformative: the SFT model learns to read goal text as noise) or the response\'s judge score (reward-conditioned SFT)', group: 'Training' },
@@ -38,6 +39,7 @@ export const RUN_OPTIONS = {
   dpo_epochs: { type: 'number', default: 1, min: 0, help: 'DPO epochs over each variant\'s data', group: 'Training' },
   dpo_learning_rate: { type: 'number', default: 5e-4, min: 0, help: 'DPO peak learning rate', group: 'Training' },
   beta: { type: 'number', default: 0.1, min: 0, help: 'DPO beta', group: 'Training' },
+  label_smoothing: { type: 'number', default: 0, min: 0, max: 0.5, help: 'conservative DPO label smoothing (the paper\'s Qwen2 and Gemma-2 recipes use 0.3), same for every variant', group: 'Training' },
   rpo_alpha: { type: 'number', default: 1, min: 0, help: 'weight of the NLL term on chosen responses (RPO; TRL loss_type ["sigmoid", "sft"]), same for every variant', group: 'Training' },
   batch_size: { type: 'int', default: 32, min: 1, help: 'examples (pairs) per step', group: 'Training' },
   eval_prompts: { type: 'int', default: 150, min: 1, help: 'held-out prompts sampled for evaluation', group: 'Evaluation' },
@@ -45,6 +47,7 @@ export const RUN_OPTIONS = {
   temperature: { type: 'number', default: 1, min: 0, help: 'sampling temperature (0: greedy)', group: 'Evaluation' },
   threads: { type: 'int', default: 1, min: 1, help: 'matrix-multiply threads (1 is fastest for these tiny models)', group: 'Model' },
   goal_scale: { type: 'string', default: '1-10', choices: ['1-5', '1-10', '0-100'] as const, help: 'goal scale printed in the goal text', group: 'Evaluation' },
+  noise_levels: { type: 'string', default: '0,1,2,3', help: 'experiment noise: comma-separated judge_noise levels swept', group: 'Experiments' },
   ira_scale: { type: 'string', default: 'quantile', choices: ['quantile', 'linear_fit', 'minmax'] as const, help: 'experiment ira: mapping of implicit rewards onto the 1-10 scores (data/relabel_scale.ts)', group: 'IRA' },
   ira_init: { type: 'string', default: 'sft', choices: ['sft', 'round1', 'both'] as const, help: 'experiment ira: round 2 starts from (and is referenced to) the SFT model, the round-1 DPO model, or both', group: 'IRA' },
 } as const satisfies OptionTable;
@@ -90,7 +93,7 @@ export async function prepareRun(cfg: RunConfig, hooks: Hooks = {}): Promise<Run
   gemmSettings.threads = cfg.threads;
   hooks.onStage?.('data');
   const data = generateTaskData(task, { numPrompts: cfg.num_prompts, numSftPrompts: cfg.num_sft_prompts, seed: cfg.seed, judge: { noise: cfg.judge_noise, round: cfg.judge_round } });
-  const tok = taskTokenizer(task);
+  const tok = taskTokenizer(task, cfg.goal_numbers);
   const model = taskModel(tok, MODEL_SIZES[cfg.model_size]!, cfg.seed);
   hooks.onStage?.('sft');
   const scale = scaleOf(cfg);
@@ -98,7 +101,7 @@ export async function prepareRun(cfg: RunConfig, hooks: Hooks = {}): Promise<Run
   const goalOpts: GoalOptions = { template: TASK_GOAL_TEMPLATE, scale, placement: cfg.goal_placement };
   const sftRows = data.train_sft.map((r) => {
     const withGoal = goalRng.next() < cfg.sft_goal_rows;
-    const judged = Math.round(task.reward(r.prompt, r.messages[1]!.content));
+    const judged = r.score; // the judge's score (noisy when judge_noise > 0), never the exact reward
     const onScale = Math.round(scale[0] + ((judged - 1) * (scale[1] - scale[0])) / 9);
     const goal = !withGoal ? null : cfg.sft_goals === 'score' ? onScale : scale[0] + goalRng.int(scale[1] - scale[0] + 1);
     return { prompt: conditionedPrompt(r.prompt, goal, goalOpts), completion: [r.messages[1]!] };
@@ -126,8 +129,9 @@ export async function prepareRun(cfg: RunConfig, hooks: Hooks = {}): Promise<Run
 
 /** The settings an SFT model depends on (data, model, SFT recipe, goal text), for the cache key. */
 function sftKey(cfg: RunConfig): Record<string, unknown> {
-  const { task, seed, num_prompts, num_sft_prompts, judge_noise, judge_round, model_size, goal_placement, sft_goal_rows, sft_goals, sft_epochs, sft_learning_rate, batch_size, goal_scale } = cfg;
-  return { task, seed, num_prompts, num_sft_prompts, judge_noise, judge_round, model_size, goal_placement, sft_goal_rows, sft_goals, sft_epochs, sft_learning_rate, batch_size, goal_scale };
+  const { task, seed, num_prompts, num_sft_prompts, judge_noise, judge_round, model_size, goal_placement, sft_goal_rows, sft_goals, sft_epochs, sft_learning_rate, batch_size, goal_scale, goal_numbers } = cfg;
+  // SFT goals come from the judge (not the exact reward) since this version: the tag keeps older cached models out.
+  return { task, seed, num_prompts, num_sft_prompts, judge_noise, judge_round, model_size, goal_placement, sft_goal_rows, sft_goals, sft_epochs, sft_learning_rate, batch_size, goal_scale, goal_numbers, sft_goal_source: 'judge' };
 }
 
 function toPairs(rows: Row[]): PreferencePair[] {
@@ -173,7 +177,7 @@ export async function trainVariant(ctx: RunContext, v: Variant, hooks: Hooks = {
   const res = await trainDpo({
     beta: cfg.beta, learning_rate: cfg.dpo_learning_rate, num_train_epochs: cfg.dpo_epochs, per_device_train_batch_size: cfg.batch_size,
     lr_scheduler_type: 'cosine', warmup_ratio: 0.1, max_length: 96, seed: cfg.seed + 1, logging_steps: 5, save_strategy: 'no',
-    precompute_ref_log_probs: true, disable_tqdm: hooks.quiet ?? true, ...(cfg.rpo_alpha > 0 ? { rpo_alpha: cfg.rpo_alpha } : {}),
+    precompute_ref_log_probs: true, disable_tqdm: hooks.quiet ?? true, ...(cfg.rpo_alpha > 0 ? { rpo_alpha: cfg.rpo_alpha } : {}), ...(cfg.label_smoothing > 0 ? { label_smoothing: cfg.label_smoothing } : {}),
     ...(evalPairs ? { eval_strategy: 'steps' as const, eval_steps: 5 } : {}),
   }, { model: start.clone(), refModel: start, tokenizer: ctx.tok, train: pairs, eval: evalPairs, quiet: hooks.quiet ?? true, onLog: (m) => hooks.onLog?.(stage, m) });
   return { variant: v, model: res.model, log: res.metrics, pairs: pairs.length };

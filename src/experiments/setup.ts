@@ -22,9 +22,18 @@ export const TASK_CHAT_TEMPLATE =
 /** Goal text of the experiments: the reference text is ~200 characters, too long for a char-level toy model. */
 export const TASK_GOAL_TEMPLATE = 'goal {score}';
 
-export function taskTokenizer(task: Task): Tokenizer {
+/**
+ * Character tokenizer of a task. `numbers: 'whole'` adds one token per integer 10-100 (as Llama-3's tokenizer keeps
+ * numbers of up to three digits whole), so goal 10 is not read as goal 1 followed by a 0; 'digits' splits numbers.
+ */
+export function taskTokenizer(task: Task, numbers: 'digits' | 'whole' = 'digits'): Tokenizer {
   const corpus = [task.alphabet, '0123456789.-\n goal'];
-  const built = buildTokenizer({ kind: 'char', corpus, chatTemplate: TASK_CHAT_TEMPLATE });
+  const merges: [string, string][] = [];
+  if (numbers === 'whole') {
+    for (let n = 10; n <= 99; n++) merges.push([String(n)[0]!, String(n)[1]!]);
+    merges.push(['10', '0']);
+  }
+  const built = buildTokenizer({ kind: 'char', corpus, chatTemplate: TASK_CHAT_TEMPLATE, merges });
   return new Tokenizer({ tokenizerJson: built.tokenizerJson as never, tokenizerConfig: built.tokenizerConfig as never, source: `<${task.name} tokenizer>` });
 }
 

@@ -29,6 +29,9 @@ export interface BuildTokenizerOptions {
   /** byte_bpe: least count of a pair to be merged. Default 2. */
   minFrequency?: number;
   modelMaxLength?: number;
+  /** char: BPE merges applied in this order, each adding its joined string as one token (e.g. ["1", "0"] makes
+   *  "10" one token, as Llama-3's tokenizer keeps numbers whole). Both parts must be in the vocabulary by then. */
+  merges?: [string, string][];
 }
 
 export interface BuiltTokenizer {
@@ -75,7 +78,12 @@ export function buildTokenizer(opts: BuildTokenizerOptions): BuiltTokenizer {
     if (room < 0) throw new RadpoError('config', `char needs vocabSize >= 256 byte-fallback tokens + ${specials.length} special tokens`, { field: 'vocabSize', value: opts.vocabSize });
     let next = specials.length + 256;
     for (const c of chars.slice(0, room).sort()) if (!(c in vocab)) vocab[c] = next++;
-    model = bpeModel(vocab, [], true);
+    const merges = opts.merges ?? [];
+    for (const [a, b] of merges) {
+      if (!(a in vocab) || !(b in vocab)) throw new RadpoError('config', 'merge parts must already be tokens (corpus characters or earlier merges)', { field: 'merges', value: [a, b] });
+      if (!(a + b in vocab)) vocab[a + b] = next++;
+    }
+    model = bpeModel(vocab, merges, true);
     decoder = { type: 'Sequence', decoders: [{ type: 'ByteFallback' }, { type: 'Fuse' }] };
   } else {
     throw new RadpoError('config', 'kind must be "char" or "byte_bpe"', { field: 'kind', value: (opts as { kind: unknown }).kind });

@@ -49,7 +49,8 @@ export interface H4Row {
   score_rejected: number;
 }
 
-export interface SftRow { prompt: string; prompt_id: string; messages: Message[] }
+/** One SFT demonstration; `score` is the judge's score of the response (same judge as the preference data). */
+export interface SftRow { prompt: string; prompt_id: string; messages: Message[]; score: number }
 
 export interface TaskDataset {
   task: string;
@@ -131,10 +132,11 @@ export function generateTaskData(task: Task, opts: GenerateOptions): TaskDataset
   const bin = rng.fork(4);
   const pairs = rows.map((r) => binarize(r, bin));
   const keep = (xs: (H4Row | null)[]): H4Row[] => xs.filter((x): x is H4Row => x !== null);
-  const sftRng = rng.fork(5);
+  const sftRng = rng.fork(5), sftJudge = rng.fork(6);
   const train_sft = sftPrompts.map((p): SftRow => {
     const b = task.behaviours[sftRng.int(task.behaviours.length)]!;
-    return { prompt: p, prompt_id: promptId(p), messages: conversation(p, b.sample(p, sftRng)) };
+    const response = b.sample(p, sftRng);
+    return { prompt: p, prompt_id: promptId(p), messages: conversation(p, response), score: judgeScore(task.reward(p, response), judge, sftJudge) };
   });
   return {
     task: task.name,
@@ -161,4 +163,22 @@ export function scoreStats(rows: MultiResponseRow[], top = 10): { responses: num
     if (best >= top) chosenTop++;
   }
   return { responses: n, meanExact: n ? sum / n : NaN, topShare: n ? top1 / n : NaN, chosenTopShare: rows.length ? chosenTop / rows.length : NaN, histogram };
+}
+
+/**
+ * How often the judge orders two responses of one prompt as the exact reward does, over pairs whose exact rewards
+ * differ (a judge tie counts 1/2): 1 for the exact judge; about 0.8 at noise 2 on `sort`.
+ */
+export function judgeAgreement(rows: MultiResponseRow[]): number {
+  let agree = 0, n = 0;
+  for (const r of rows) {
+    const c = r.completions;
+    for (let i = 0; i < c.length; i++) for (let j = i + 1; j < c.length; j++) {
+      if (c[i]!.exact === c[j]!.exact) continue;
+      n++;
+      const judged = Math.sign(c[i]!.score - c[j]!.score);
+      agree += judged === 0 ? 0.5 : judged === Math.sign(c[i]!.exact - c[j]!.exact) ? 1 : 0;
+    }
+  }
+  return n ? agree / n : NaN;
 }

@@ -36,6 +36,11 @@ test('the char tokenizer and compact template: prompt, completion and end-of-tur
   assert.equal(tok.decode(t.input_ids.slice(0, t.prompt_length)), 'goal 10\n\nsort cba\n');
   assert.equal(tok.decode(t.input_ids.slice(t.prompt_length)), 'abc<|im_end|>');
   assert.equal(t.input_ids.length, 'goal 10\n\nsort cba\n'.length + 4); // one id per character + <|im_end|>
+  // digits (default): goal 10 begins with the token of goal 1; whole: each number 10-100 is one token
+  assert.equal(tok.encode('goal 10')[5], tok.encode('goal 1')[5]);
+  const whole = taskTokenizer(getTask('sort'), 'whole');
+  for (const g of [1, 9, 10, 55, 100]) assert.deepEqual(whole.encode(`goal ${g}`).slice(5).map((i) => whole.decode([i])), [String(g)]);
+  assert.deepEqual(whole.encode('sort cba'), tok.encode('sort cba'));
   assert.equal(t.input_ids[t.input_ids.length - 1], tok.eosTokenId);
   // system placement: the template renders the goal after the user text, right before the response
   const s = tokenizePair(tok, { prompt: conditionedPrompt('sort cba', 10, { placement: 'system' }) as ChatMessage[], completion: [{ role: 'assistant', content: 'abc' }] });

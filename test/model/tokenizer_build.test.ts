@@ -72,3 +72,15 @@ test('char: one id per known character, byte fallback for the rest, round trip',
   assert.throws(() => buildTokenizer({ kind: 'char', vocabSize: 10 }), /vocabSize/);
   assert.throws(() => buildTokenizer({ kind: 'byte_bpe', eosToken: '<x>' }), /special tokens/);
 });
+
+test('char with merges: merged strings become single tokens, applied in order, elsewhere characters', () => {
+  const built = buildTokenizer({ kind: 'char', corpus: ['0123 ab'], merges: [['1', '0'], ['2', '3'], ['10', '0']] });
+  const tok = load(built);
+  assert.equal(built.vocabSize, 3 + 256 + 7 + 3);
+  const pieces = (s: string) => tok.encode(s).map((i) => tok.idToToken(i));
+  assert.deepEqual(pieces('a 10 100 1 23 32'), ['a', ' ', '10', ' ', '100', ' ', '1', ' ', '23', ' ', '3', '2']);
+  assert.deepEqual(pieces('1000'), ['100', '0']);
+  for (const x of ['10 b 230', '0101']) assert.equal(tok.decode(tok.encode(x)), x);
+  assert.throws(() => buildTokenizer({ kind: 'char', corpus: ['ab'], merges: [['a', 'c']] }), /merge parts/);
+  assert.throws(() => buildTokenizer({ kind: 'char', corpus: ['ab'], merges: [['ab', 'a']] }), /merge parts/);
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { binarize, generateTaskData, judgeScore, scoreStats, type MultiResponseRow } from '../../src/tasks/generate.js';
+import { binarize, generateTaskData, judgeAgreement, judgeScore, scoreStats, type MultiResponseRow } from '../../src/tasks/generate.js';
 import { getTask, TASK_NAMES } from '../../src/tasks/registry.js';
 import { mean } from '../../src/eval/stats.js';
 import { Rng } from '../../src/util/rng.js';
@@ -73,4 +73,27 @@ test('binarize: rejected is uniform over the others; judge noise and rounding', 
   const noisy = Array.from({ length: 4000 }, () => judgeScore(5, { noise: 1, round: 0 }, rng));
   // mean of 4000 N(5,1) draws: sd of the mean 0.016, allow 5 sd
   assert.ok(Math.abs(mean(noisy) - 5) < 0.08);
+});
+
+test('SFT rows carry the judge score of their response: exact when noise-free, noisy otherwise', () => {
+  const task = getTask('sort');
+  const exact = generateTaskData(task, { numPrompts: 40, numSftPrompts: 200, seed: 5 });
+  for (const r of exact.train_sft) assert.equal(r.score, Math.min(10, Math.max(1, Math.round(task.reward(r.prompt, r.messages[1]!.content)))));
+  const noisy = generateTaskData(task, { numPrompts: 40, numSftPrompts: 200, seed: 5, judge: { noise: 2, round: 1 } });
+  // Same prompts and responses (the judge draws from its own stream); scores differ on many rows, stay integers 1-10.
+  assert.deepEqual(noisy.train_sft.map((r) => r.messages), exact.train_sft.map((r) => r.messages));
+  const differ = noisy.train_sft.filter((r, i) => r.score !== exact.train_sft[i]!.score).length;
+  assert.ok(differ > 60, `noise 2 changed only ${differ}/200 scores`);
+  for (const r of noisy.train_sft) assert.ok(Number.isInteger(r.score) && r.score >= 1 && r.score <= 10);
+});
+
+test('judgeAgreement: 1 for the exact judge, falls with noise; hand-checked on a small case', () => {
+  const task = getTask('sort');
+  const at = (noise: number) => judgeAgreement(generateTaskData(task, { numPrompts: 400, seed: 3, judge: { noise, round: 1 } }).multi.train);
+  assert.equal(at(0), 1);
+  const a1 = at(1), a2 = at(2);
+  assert.ok(a1 < 1 && a2 < a1 && a2 > 0.6, `agreement ${a1} ${a2}`);
+  // Exact 9, 7, 7 judged 8, 8, 6: pair (9,7a) judge tie = 1/2; (9,7b) agrees = 1; (7a,7b) skipped (exact tie) -> 0.75.
+  const row = { completions: [{ exact: 9, score: 8 }, { exact: 7, score: 8 }, { exact: 7, score: 6 }] } as unknown as MultiResponseRow;
+  assert.equal(judgeAgreement([row]), 0.75);
 });

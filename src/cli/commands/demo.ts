@@ -13,6 +13,8 @@ export const DEMO_OPTIONS = {
   output: { type: 'string', alias: 'o', default: 'runs/demo', help: 'output folder: summary.json, report.html, data/' },
   quick: { type: 'boolean', default: false, help: 'smaller preset (about a minute; for tests and smoke runs)' },
   task: { type: 'string', default: 'sort', choices: ['sort', 'reverse'] as const, help: 'synthetic task' },
+  judge_noise: { type: 'number', min: 0, help: 'std of the Gaussian noise the judge adds to the exact reward (default: 2, the AI-feedback setting; 0: exact judge; --quick: 0)' },
+  label_smoothing: { type: 'number', min: 0, max: 0.5, help: 'conservative DPO label smoothing for DPO and RA-DPO (default: 0.3, the paper\'s Qwen2 recipe; --quick: 0)' },
 } as const satisfies OptionTable;
 
 export const demoCommand: Command = {
@@ -27,7 +29,8 @@ export const demoCommand: Command = {
     if (!p) return 0;
     const o = p.options;
     const rep = stageReporter();
-    const s = await runDemo({ seed: o.seed, output: o.output, quick: o.quick, task: o.task, hooks: rep.hooks });
+    const overrides = { ...(o.judge_noise !== undefined ? { judge_noise: o.judge_noise } : {}), ...(o.label_smoothing !== undefined ? { label_smoothing: o.label_smoothing } : {}) };
+    const s = await runDemo({ seed: o.seed, output: o.output, quick: o.quick, task: o.task, overrides, hooks: rep.hooks });
     rep.done();
     process.stdout.write(`\n${formatSummaryTable(s)}\n\nRA-DPO - DPO: ${s.ra_dpo_minus_dpo >= 0 ? '+' : ''}${s.ra_dpo_minus_dpo.toFixed(3)} exact reward (task ${s.task}, seed ${s.seed}, ${formatDuration(s.run_time_s)})\n` +
       `wrote ${o.output}/summary.json, ${o.output}/report.html, ${o.output}/data/\n`);
