@@ -1,6 +1,7 @@
 // Matrix multiplies for the engine: onnxruntime-node single-operator sessions (MLAS, 2 threads) and a plain
 // TypeScript reference GEMM used by tests and tiny shapes. Not an autograd: callers pass explicit buffers and shapes.
 
+import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { singleOpModel } from './kernels/onnx_proto.js';
 import type { Vec } from './kernels/types.js';
@@ -52,17 +53,25 @@ const scratchPool: Float32Array[] = [];
 
 /**
  * ORT threads (set before the first multiply), the size (batch*M*N*K) below which the reference GEMM runs, and
- * whether idle ORT threads spin. Spinning is off by default: on a shared 2-core machine spinning pool threads made a
+ * whether idle ORT threads spin. Multiplies below smallBelow multiply-adds and the element-wise graphs of
+ * kernels/ort_ops.ts run on min(threads, smallThreads) (default: all threads).
+ * adaptive: while the 1-minute load average exceeds cores + threads (the machine is oversubscribed even without this
+ * process), every op runs on 1 thread; results are bitwise the same (MLAS splits rows and columns, not sums).
+ * Small config at load ~7, steps interleaved in one process (wall / CPU ms per step): 2 threads 618 / 586 and
+ * 591 / 583; small ops on 1 thread 581 / 564 and 581 / 552; 1 thread everywhere 580 / 508 and 518 / 499.
+ * RADPO_ORT_ADAPTIVE=0 turns it off.
+ * Spinning is off by default: on a shared 2-core machine spinning pool threads made a
  * training step 4.7x slower (5994 vs 1262 ms, small config, load ~9); re-measured at load 3.7 (spin 1756 / 1659 ms vs
  * no spin 829 / 467 ms per step) and load ~9 (5798 / 5723 vs 1658 / 1388 ms). RADPO_ORT_SPIN=1 turns it back on.
  */
-export const gemmSettings = { threads: 2, refBelowFlops: 32768, spinning: process.env.RADPO_ORT_SPIN === '1' };
+export const gemmSettings = { threads: 2, refBelowFlops: 32768, spinning: process.env.RADPO_ORT_SPIN === '1', smallThreads: 2, smallBelow: 16e6,
+  adaptive: process.env.RADPO_ORT_ADAPTIVE !== '0' };
 
-/** Cumulative GEMM statistics (for benchmarks): calls, multiply-adds * 2, milliseconds inside ORT. */
-export const gemmStats = { calls: 0, flops: 0, ms: 0, detail: false, byShape: new Map<string, { calls: number; flops: number; ms: number }>() };
+/** Cumulative GEMM statistics (benchmarks): calls, multiply-adds * 2, ms inside ORT, calls run on 1 thread by `adaptive`. */
+export const gemmStats = { calls: 0, flops: 0, ms: 0, oneThreadCalls: 0, detail: false, byShape: new Map<string, { calls: number; flops: number; ms: number }>() };
 
-function sessionFor(transA: boolean, transB: boolean, alpha: number, rankA: number, rankB: number): Promise<ort.InferenceSession> {
-  const key = `${+transA}${+transB}:${alpha}:${rankA}:${rankB}`;
+function sessionFor(transA: boolean, transB: boolean, alpha: number, rankA: number, rankB: number, threads: number): Promise<ort.InferenceSession> {
+  const key = `${+transA}${+transB}:${alpha}:${rankA}:${rankB}:${threads}`;
   let s = sessions.get(key);
   if (!s) {
     const dimsA = rankA === 3 ? ['z', 'a0', 'a1'] : ['a0', 'a1'];
@@ -71,30 +80,44 @@ function sessionFor(transA: boolean, transB: boolean, alpha: number, rankA: numb
     const bytes = singleOpModel('FusedMatMul', 'com.microsoft',
       [{ name: 'A', dims: dimsA }, { name: 'B', dims: dimsB }], [{ name: 'Y', dims: dimsY }],
       [{ name: 'transA', int: +transA }, { name: 'transB', int: +transB }, { name: 'alpha', float: alpha }]);
-    s = ortSession(bytes);
+    s = ortSession(bytes, threads);
     sessions.set(key, s);
   }
   return s;
 }
 
 /** Y = alpha * op(A) op(B) + C (Gemm, beta 1): the accumulating 2-D multiply, run with C and Y on the same buffer. */
-function accSessionFor(transA: boolean, transB: boolean, alpha: number): Promise<ort.InferenceSession> {
-  const key = `acc${+transA}${+transB}:${alpha}`;
+function accSessionFor(transA: boolean, transB: boolean, alpha: number, threads: number): Promise<ort.InferenceSession> {
+  const key = `acc${+transA}${+transB}:${alpha}:${threads}`;
   let s = sessions.get(key);
   if (!s) {
     const bytes = singleOpModel('Gemm', '',
       [{ name: 'A', dims: ['a0', 'a1'] }, { name: 'B', dims: ['b0', 'b1'] }, { name: 'C', dims: ['m', 'n'] }], [{ name: 'Y', dims: ['m', 'n'] }],
       [{ name: 'transA', int: +transA }, { name: 'transB', int: +transB }, { name: 'alpha', float: alpha }, { name: 'beta', float: 1 }]);
-    s = ortSession(bytes);
+    s = ortSession(bytes, threads);
     sessions.set(key, s);
   }
   return s;
 }
 
+const cores = os.availableParallelism();
+let loadCheckedAt = -Infinity, oversubscribed = false;
+
+/** Threads for an op: gemmSettings.threads, or 1 while adaptive and oversubscribed (load re-read at most once a second). */
+export function opThreads(): number {
+  if (!gemmSettings.adaptive || gemmSettings.threads <= 1) return Math.max(1, gemmSettings.threads);
+  const now = performance.now();
+  if (now - loadCheckedAt > 1000) { loadCheckedAt = now; oversubscribed = os.loadavg()[0]! > cores + gemmSettings.threads; }
+  return oversubscribed ? 1 : gemmSettings.threads;
+}
+
+/** Threads for a small op (multiplies below smallBelow, element-wise graphs). */
+export function smallOpThreads(): number { return Math.max(1, Math.min(opThreads(), gemmSettings.smallThreads)); }
+
 /** An ORT CPU session for a single-operator model, with the engine's thread settings. */
-export function ortSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
+export function ortSession(bytes: Uint8Array, threads = gemmSettings.threads): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: gemmSettings.threads, interOpNumThreads: 1, executionMode: 'sequential',
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
     graphOptimizationLevel: 'all', enableCpuMemArena: true,
     extra: { session: { intra_op: { allow_spinning: gemmSettings.spinning ? '1' : '0' } } },
   });
@@ -109,18 +132,13 @@ export async function matmul(out: Float32Array, a: Float32Array, b: Float32Array
   const { transA = false, transB = false, alpha = 1, batch = 1, bBatched = true, accumulate = false } = opts;
   checkLengths(out, a, b, M, N, K, batch, bBatched);
   if (batch * M * N * K < gemmSettings.refBelowFlops) { matmulRef(out, a, b, M, N, K, opts); return; }
-  if (batch > 1 && transA) {
-    // Batched FusedMatMul materialises A^T; per-matrix 2-D calls use MLAS's native transposed GEMM (measured ~3x faster).
-    for (let z = 0; z < batch; z++) {
-      const bo = bBatched ? z * K * N : 0;
-      await matmul(out.subarray(z * M * N, (z + 1) * M * N), a.subarray(z * M * K, (z + 1) * M * K), b.subarray(bo, bo + K * N), M, N, K, { transA, transB, alpha, accumulate });
-    }
-    return;
-  }
+  // Batched transA runs as one batched FusedMatMul (it transposes A inside): on the attention shapes (8 x [R, kLen]^T
+  // [R, 64], R 128-512, kLen 64-256) 2-3x faster than one 2-D transposed GEMM per matrix (e.g. 2.1 vs 6.3 ms, load 6.5).
   const rankA = batch > 1 ? 3 : 2, rankB = batch > 1 && bBatched ? 3 : 2;
   // 2-D accumulation: one Gemm with beta = 1 reading and writing `out` in place (no scratch buffer, no add pass).
   const inPlace = accumulate && batch === 1;
-  const sess = await (inPlace ? accSessionFor(transA, transB, alpha) : sessionFor(transA, transB, alpha, rankA, rankB));
+  const threads = batch * M * N * K < gemmSettings.smallBelow ? smallOpThreads() : opThreads();
+  const sess = await (inPlace ? accSessionFor(transA, transB, alpha, threads) : sessionFor(transA, transB, alpha, rankA, rankB, threads));
   const dimsA = transA ? [K, M] : [M, K], dimsB = transB ? [N, K] : [K, N];
   const ta = new ort.Tensor('float32', view(a, batch * M * K), rankA === 3 ? [batch, ...dimsA] : dimsA);
   const tb = new ort.Tensor('float32', view(b, (rankB === 3 ? batch : 1) * K * N), rankB === 3 ? [batch, ...dimsB] : dimsB);
@@ -136,6 +154,7 @@ export async function matmul(out: Float32Array, a: Float32Array, b: Float32Array
   await sess.run(inPlace ? { A: ta, B: tb, C: ty } : { A: ta, B: tb }, { Y: ty });
   const ms = performance.now() - t0, fl = 2 * batch * M * N * K;
   gemmStats.ms += ms; gemmStats.calls++; gemmStats.flops += fl;
+  if (threads < gemmSettings.threads) gemmStats.oneThreadCalls++;
   if (gemmStats.detail) {
     const key = `${batch}x[${M}x${K}].[${K}x${N}]${transA ? ' tA' : ''}${transB ? ' tB' : ''}`;
     const e = gemmStats.byShape.get(key) ?? { calls: 0, flops: 0, ms: 0 };

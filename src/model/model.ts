@@ -10,11 +10,25 @@ import { loadWeights, saveSafetensors } from './safetensors.js';
 import { RadpoError } from '../util/errors.js';
 import { writeDirAtomicAsync } from '../util/atomic.js';
 import { embeddingBackward, embeddingForward } from './kernels/embedding.js';
-import { rmsnormBackward, rmsnormForward } from './kernels/rmsnorm.js';
+import { rmsnormForward } from './kernels/rmsnorm.js';
 import { biasBackward, linearForward, mm } from './kernels/linear.js';
-import { ropeApply, ropeInvFreq, ropeTables } from './kernels/rope.js';
-import { attentionBackward, attentionForward, type AttnShape } from './kernels/attention.js';
-import { ortSwiglu, ortSwigluBackward } from './kernels/ort_ops.js';
+import { ropeInvFreq, ropeTables } from './kernels/rope.js';
+import type { AttnShape } from './kernels/attention.js';
+import { attentionBackwardBlocked, attentionForwardBlocked } from './kernels/attention_blocked.js';
+import { ortResidualRmsnorm, ortRmsnormBackward, ortSwiglu, ortSwigluBackward } from './kernels/ort_ops.js';
+
+/**
+ * Step breakdown for benchmarks: when enabled, forward/backward add the milliseconds of each stage (GEMMs, element-wise
+ * kernels, copies) to `ms` by label. Off by default (one branch per stage).
+ */
+export const modelProfile = { enabled: false, ms: new Map<string, number>() };
+let markT = 0;
+function mark(label: string | null): void {
+  if (!modelProfile.enabled) return;
+  const t = performance.now();
+  if (label !== null) modelProfile.ms.set(label, (modelProfile.ms.get(label) ?? 0) + t - markT);
+  markT = t;
+}
 
 export interface ForwardOpts {
   /** [B*T], 1 = real token, 0 = padding (right or left). Default: all real. */
@@ -49,7 +63,7 @@ interface LayerActs {
   q: Float32Array;      // [B, NH, T, HS] after RoPE
   k: Float32Array;      // [B, NKV, T, HS] after RoPE
   v: Float32Array;      // [B, NKV, T, HS]
-  probs: Float32Array;  // [B, NH, T, T]
+  probs: Float32Array;  // blocked causal probs (attention_blocked.ts), at most [B, NH, T, T]
   yt: Float32Array;     // [N, NH*HS] attention output, o_proj input
   x2: Float32Array;     // [N, C] residual after attention
   ln2: Float32Array;    // [N, C]
@@ -62,22 +76,20 @@ interface Acts {
   B: number; T: number;
   layers: LayerActs[];
   qkv: Float32Array;    // [N, Q + 2KV] scratch
-  yh: Float32Array;     // [B, NH, T, HS] scratch
-  scores: Float32Array; // [B, NH, T, T] scratch (pre-softmax)
   tmp: Float32Array;    // [N, C] scratch (o_proj / down_proj output)
   xf: Float32Array;     // [N, C] final residual
   lnf: Float32Array;    // [N, C]
   rstdf: Float32Array;  // [N]
   cos: Float32Array; sin: Float32Array; // [N, HS/2]
+  tablePos: Int32Array | null;           // positions the tables hold (recomputed only when they change)
 }
 
 interface GradScratch {
   B: number; T: number;
   dres: Float32Array; dln: Float32Array;   // [N, C]
   dh: Float32Array; dgu: Float32Array;     // [N, I], [N, 2I]
-  dyt: Float32Array; dyh: Float32Array;    // [N, Q], [B, NH, T, HS]
+  dyt: Float32Array;                       // [N, Q]
   dq: Float32Array; dk: Float32Array; dv: Float32Array; // head layouts
-  dprobs: Float32Array;                     // [B, NH, T, T]
   dqkv: Float32Array;                       // [N, Q + 2KV]
 }
 
@@ -173,8 +185,8 @@ export class Model {
     // Inference reuses one layer's buffers for every layer.
     const layers = train ? Array.from({ length: L }, layer) : [layer()];
     const a: Acts = {
-      B, T, layers, qkv: f(N * (Q + 2 * KV)), yh: f(N * Q), scores: f(B * NH * T * T), tmp: f(N * C), xf: f(N * C), lnf: f(N * C), rstdf: f(N),
-      cos: f(N * HS / 2), sin: f(N * HS / 2),
+      B, T, layers, qkv: f(N * (Q + 2 * KV)), tmp: f(N * C), xf: f(N * C), lnf: f(N * C), rstdf: f(N),
+      cos: f(N * HS / 2), sin: f(N * HS / 2), tablePos: null,
     };
     if (train) { this.trainActs = a; if (this.saved?.acts !== a) this.saved = null; } else this.evalActs = a;
     return a;
@@ -194,36 +206,47 @@ export class Model {
     const a = this.acts(B, T, train);
     if (train) this.saved = null;
     const shape: AttnShape = { B, T, NH, NKV, HS };
-    ropeTables(a.cos, a.sin, pos, this.invFreq, N);
+    mark(null);
+    if (!a.tablePos || !sameInts(a.tablePos, pos)) { ropeTables(a.cos, a.sin, pos, this.invFreq, N); a.tablePos = pos.slice(); }
 
     embeddingForward(a.layers[0]!.x, ids, p.view('model.embed_tokens.weight'), N, C, V);
+    mark('f.embed+rope_tables');
     for (let l = 0; l < L; l++) {
       const s = train ? a.layers[l]! : a.layers[0]!;
       const n = layerNames(l);
-      rmsnormForward(s.ln1, s.rstd1, s.x, p.view(n.ln1), N, C, eps);
+      if (l === 0) rmsnormForward(s.ln1, s.rstd1, s.x, p.view(n.ln1), N, C, eps); // later layers: fused below
+      mark('f.rmsnorm');
       await linearForward(a.qkv, s.ln1, p.span(n.q, n.v), this.config.qkv_bias ? p.span(n.qb, n.vb) : null, N, C, Q + 2 * KV);
       if (this.adapter) await this.adapter.forward(l, 'qkv', a.qkv, s.ln1, N, train);
-      splitHeads(s.q, s.k, s.v, a.qkv, B, T, NH, NKV, HS);
-      ropeApply(s.q, a.cos, a.sin, B, NH, T, HS, false);
-      ropeApply(s.k, a.cos, a.sin, B, NKV, T, HS, false);
-      await attentionForward(a.yh, s.probs, s.q, s.k, s.v, shape, this.attnMask(l, mask), a.scores);
-      mergeHeads(s.yt, a.yh, B, T, NH, HS);
+      mark('f.gemm_qkv');
+      splitHeadsRope(s.q, s.k, s.v, a.qkv, a.cos, a.sin, B, T, NH, NKV, HS);
+      mark('f.split+rope');
+      await attentionForwardBlocked(s.yt, s.probs, s.q, s.k, s.v, shape, this.attnMask(l, mask), true); // yt [N, Q] directly
+      mark('f.attention');
       await linearForward(a.tmp, s.yt, p.view(n.o), this.config.o_bias ? p.view(n.ob) : null, N, Q, C);
       if (this.adapter) await this.adapter.forward(l, 'o', a.tmp, s.yt, N, train);
-      addInto(s.x2, s.x, a.tmp, N * C);
-      rmsnormForward(s.ln2, s.rstd2, s.x2, p.view(n.ln2), N, C, eps);
+      mark('f.gemm_o');
+      await ortResidualRmsnorm(s.x2, s.ln2, s.rstd2, s.x, a.tmp, p.view(n.ln2), N, C, eps);
+      mark('f.residual+rmsnorm');
       await linearForward(s.gu, s.ln2, p.span(n.gate, n.up), null, N, C, 2 * I);
       if (this.adapter) await this.adapter.forward(l, 'gate_up', s.gu, s.ln2, N, train);
+      mark('f.gemm_gate_up');
       await ortSwiglu(s.h, s.gu, N, I);
+      mark('f.swiglu');
       await linearForward(a.tmp, s.h, p.view(n.down), null, N, I, C);
       if (this.adapter) await this.adapter.forward(l, 'down', a.tmp, s.h, N, train);
-      const next = l + 1 < L ? (train ? a.layers[l + 1]!.x : s.x) : a.xf;
-      addInto(next, s.x2, a.tmp, N * C);
+      mark('f.gemm_down');
+      // residual add fused with the next RMSNorm (the next layer's input norm, or the final norm)
+      if (l + 1 < L) {
+        const nx = train ? a.layers[l + 1]! : s;
+        await ortResidualRmsnorm(nx.x, nx.ln1, nx.rstd1, s.x2, a.tmp, p.view(layerNames(l + 1).ln1), N, C, eps);
+      } else await ortResidualRmsnorm(a.xf, a.lnf, a.rstdf, s.x2, a.tmp, p.view('model.norm.weight'), N, C, eps);
+      mark('f.residual+rmsnorm');
     }
-    rmsnormForward(a.lnf, a.rstdf, a.xf, p.view('model.norm.weight'), N, C, eps);
     if (opts.logitsOut && opts.logitsOut.length !== N * V) throw new Error(`Model.forward: logitsOut has length ${opts.logitsOut.length}, expected ${N * V}`);
     const logits = opts.logitsOut ?? new Float32Array(N * V);
     await linearForward(logits, a.lnf, this.lmHead(p), null, N, C, V);
+    mark('f.gemm_lm_head');
     if (train) this.saved = { ids: ids.slice(), B, T, acts: a };
     return logits;
   }
@@ -234,11 +257,11 @@ export class Model {
 
   private gradScratch(B: number, T: number): GradScratch {
     if (this.scratch && this.scratch.B === B && this.scratch.T === T) return this.scratch;
-    const { C, NH, I, Q, KV } = this.dims(), N = B * T;
+    const { C, I, Q, KV } = this.dims(), N = B * T;
     const f = (n: number): Float32Array => new Float32Array(n);
     this.scratch = {
-      B, T, dres: f(N * C), dln: f(N * C), dh: f(N * I), dgu: f(N * 2 * I), dyt: f(N * Q), dyh: f(N * Q),
-      dq: f(N * Q), dk: f(N * KV), dv: f(N * KV), dprobs: f(B * NH * T * T), dqkv: f(N * (Q + 2 * KV)),
+      B, T, dres: f(N * C), dln: f(N * C), dh: f(N * I), dgu: f(N * 2 * I), dyt: f(N * Q),
+      dq: f(N * Q), dk: f(N * KV), dv: f(N * KV), dqkv: f(N * (Q + 2 * KV)),
     };
     return this.scratch;
   }
@@ -256,9 +279,13 @@ export class Model {
     const shape: AttnShape = { B, T, NH, NKV, HS };
 
     // LM head and final norm.
+    mark(null);
     await mm(s.dln, dlogits, this.lmHead(p), N, C, V);
     if (!frozen) await mm(this.lmHead(g), dlogits, a.lnf, V, C, N, { transA: true, accumulate: true });
-    rmsnormBackward(s.dres, dnorm('model.norm.weight'), s.dln, a.xf, p.view('model.norm.weight'), a.rstdf, N, C, false);
+    mark('b.gemm_lm_head');
+    s.dres.fill(0);
+    await ortRmsnormBackward(s.dres, dnorm('model.norm.weight'), s.dln, a.xf, p.view('model.norm.weight'), a.rstdf, N, C);
+    mark('b.rmsnorm');
 
     for (let l = L - 1; l >= 0; l--) {
       const x = a.layers[l]!, n = layerNames(l);
@@ -266,34 +293,42 @@ export class Model {
       await mm(s.dh, s.dres, p.view(n.down), N, I, C);
       if (ad) await ad.backward(l, 'down', s.dh, s.dres, x.h, N);
       if (!frozen) await mm(g.view(n.down), s.dres, x.h, C, I, N, { transA: true, accumulate: true });
+      mark('b.gemm_down');
       await ortSwigluBackward(s.dgu, s.dh, x.gu, N, I);
+      mark('b.swiglu');
       await mm(s.dln, s.dgu, p.span(n.gate, n.up), N, C, 2 * I);
       if (ad) await ad.backward(l, 'gate_up', s.dln, s.dgu, x.ln2, N);
       if (!frozen) await mm(g.span(n.gate, n.up), s.dgu, x.ln2, 2 * I, C, N, { transA: true, accumulate: true });
-      rmsnormBackward(s.dres, dnorm(n.ln2), s.dln, x.x2, p.view(n.ln2), x.rstd2, N, C, true);
+      mark('b.gemm_gate_up');
+      await ortRmsnormBackward(s.dres, dnorm(n.ln2), s.dln, x.x2, p.view(n.ln2), x.rstd2, N, C);
+      mark('b.rmsnorm');
       // Attention: x2 = x + o_proj(attn(rope(q), rope(k), v))
       await mm(s.dyt, s.dres, p.view(n.o), N, Q, C);
       if (ad) await ad.backward(l, 'o', s.dyt, s.dres, x.yt, N);
       if (!frozen) await mm(g.view(n.o), s.dres, x.yt, C, Q, N, { transA: true, accumulate: true });
       if (this.config.o_bias && !frozen) biasBackward(g.view(n.ob), s.dres, N, C);
-      splitMerged(s.dyh, s.dyt, B, T, NH, HS);
-      await attentionBackward(s.dq, s.dk, s.dv, s.dprobs, s.dyh, x.q, x.k, x.v, x.probs, shape);
-      ropeApply(s.dq, a.cos, a.sin, B, NH, T, HS, true);
-      ropeApply(s.dk, a.cos, a.sin, B, NKV, T, HS, true);
-      joinHeads(s.dqkv, s.dq, s.dk, s.dv, B, T, NH, NKV, HS);
+      mark('b.gemm_o');
+      await attentionBackwardBlocked(s.dq, s.dk, s.dv, s.dyt, x.q, x.k, x.v, x.probs, shape, this.config.layer_windows[l] ?? null, true);
+      mark('b.attention');
+      joinHeadsRope(s.dqkv, s.dq, s.dk, s.dv, a.cos, a.sin, B, T, NH, NKV, HS);
       if (this.config.qkv_bias && !frozen) biasBackward(g.span(n.qb, n.vb), s.dqkv, N, Q + 2 * KV);
+      mark('b.split+join+rope');
       await mm(s.dln, s.dqkv, p.span(n.q, n.v), N, C, Q + 2 * KV);
       if (ad) await ad.backward(l, 'qkv', s.dln, s.dqkv, x.ln1, N);
       if (!frozen) await mm(g.span(n.q, n.v), s.dqkv, x.ln1, Q + 2 * KV, C, N, { transA: true, accumulate: true });
-      rmsnormBackward(s.dres, dnorm(n.ln1), s.dln, x.x, p.view(n.ln1), x.rstd1, N, C, true);
+      mark('b.gemm_qkv');
+      await ortRmsnormBackward(s.dres, dnorm(n.ln1), s.dln, x.x, p.view(n.ln1), x.rstd1, N, C);
+      mark('b.rmsnorm');
     }
     if (!frozen) embeddingBackward(g.view('model.embed_tokens.weight'), s.dres, ids, N, C);
+    mark('b.embed');
   }
 }
 
-/** out[i] = a[i] + b[i] for i < n (the residual adds). */
-function addInto(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
+function sameInts(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function defaultPositions(B: number, T: number): Int32Array {
@@ -323,16 +358,45 @@ export function splitHeads(q: Float32Array, k: Float32Array, v: Float32Array, qk
   }
 }
 
-/** Inverse of splitHeads for gradients: dqkv [N, Q + 2KV] from dq, dk, dv. */
-function joinHeads(dqkv: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array, B: number, T: number, NH: number, NKV: number, HS: number): void {
+/**
+ * splitHeads with RoPE applied on the way (one pass instead of three): q, k rotated by the [N, HS/2] tables exactly
+ * as ropeApply computes it, v copied.
+ */
+function splitHeadsRope(q: Float32Array, k: Float32Array, v: Float32Array, qkv: Float32Array, cos: Float32Array, sin: Float32Array, B: number, T: number, NH: number, NKV: number, HS: number): void {
   const Q = NH * HS, KV = NKV * HS, W = Q + 2 * KV;
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
-      const r = (b * T + t) * W;
-      for (let h = 0; h < NH; h++) copy(dqkv, r + h * HS, dq, ((b * NH + h) * T + t) * HS, HS);
+      const r = (b * T + t) * W, tr = (b * T + t) * (HS / 2);
+      for (let h = 0; h < NH; h++) ropeCopy(q, ((b * NH + h) * T + t) * HS, qkv, r + h * HS, cos, sin, tr, HS, 1);
       for (let h = 0; h < NKV; h++) {
         const o = ((b * NKV + h) * T + t) * HS;
-        copy(dqkv, r + Q + h * HS, dk, o, HS);
+        ropeCopy(k, o, qkv, r + Q + h * HS, cos, sin, tr, HS, 1);
+        copy(v, o, qkv, r + Q + KV + h * HS, HS);
+      }
+    }
+  }
+}
+
+/** dst[d0 .. d0+HS) = rotation of src[s0 .. s0+HS) by the angles at table row tr (sg = -1: the inverse). */
+function ropeCopy(dst: Float32Array, d0: number, src: Float32Array, s0: number, cos: Float32Array, sin: Float32Array, tr: number, HS: number, sg: number): void {
+  const half = HS / 2;
+  for (let i = 0; i < half; i++) {
+    const c = cos[tr + i]!, s = sg * sin[tr + i]!, x1 = src[s0 + i]!, x2 = src[s0 + half + i]!;
+    dst[d0 + i] = x1 * c - x2 * s;
+    dst[d0 + half + i] = x2 * c + x1 * s;
+  }
+}
+
+/** Gradient of splitHeadsRope: dqkv [N, Q + 2KV] from dq, dk (rotated back) and dv. */
+function joinHeadsRope(dqkv: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array, cos: Float32Array, sin: Float32Array, B: number, T: number, NH: number, NKV: number, HS: number): void {
+  const Q = NH * HS, KV = NKV * HS, W = Q + 2 * KV;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const r = (b * T + t) * W, tr = (b * T + t) * (HS / 2);
+      for (let h = 0; h < NH; h++) ropeCopy(dqkv, r + h * HS, dq, ((b * NH + h) * T + t) * HS, cos, sin, tr, HS, -1);
+      for (let h = 0; h < NKV; h++) {
+        const o = ((b * NKV + h) * T + t) * HS;
+        ropeCopy(dqkv, r + Q + h * HS, dk, o, cos, sin, tr, HS, -1);
         copy(dqkv, r + Q + KV + h * HS, dv, o, HS);
       }
     }
@@ -343,12 +407,5 @@ function joinHeads(dqkv: Float32Array, dq: Float32Array, dk: Float32Array, dv: F
 export function mergeHeads(yt: Float32Array, yh: Float32Array, B: number, T: number, NH: number, HS: number): void {
   for (let b = 0; b < B; b++) for (let h = 0; h < NH; h++) for (let t = 0; t < T; t++) {
     copy(yt, (b * T + t) * NH * HS + h * HS, yh, ((b * NH + h) * T + t) * HS, HS);
-  }
-}
-
-/** yt [N, NH*HS] -> yh [B, NH, T, HS]. */
-function splitMerged(yh: Float32Array, yt: Float32Array, B: number, T: number, NH: number, HS: number): void {
-  for (let b = 0; b < B; b++) for (let h = 0; h < NH; h++) for (let t = 0; t < T; t++) {
-    copy(yh, ((b * NH + h) * T + t) * HS, yt, (b * T + t) * NH * HS + h * HS, HS);
   }
 }

@@ -3,11 +3,12 @@
 
 export type { Vec } from './types.js';
 export { embeddingForward, embeddingBackward } from './embedding.js';
-export { rmsnormForward, rmsnormBackward } from './rmsnorm.js';
+export { rmsnormForward, rmsnormBackward, residualRmsnormForward } from './rmsnorm.js';
 export { linearForward, linearBackward, biasBackward, mm } from './linear.js';
 export { ropeInvFreq, ropeTables, ropeApply } from './rope.js';
 export { attentionForward, attentionBackward, maskedSoftmax, type AttnShape, type AttnMask } from './attention.js';
+export { attentionForwardBlocked, attentionBackwardBlocked, attnBlockSettings, blockedProbsLength } from './attention_blocked.js';
 export { swigluForward, swigluBackward, swigluFromSigmoid, swigluBackwardFromSigmoid } from './swiglu.js';
 export { logSumExp, tokenLogprobs, tokenLogprobsBackward, crossEntropy, crossEntropyOrt } from './loss.js';
-export { ortSoftmax, ortSigmoid, ortSwiglu, ortSwigluBackward, ortSoftmaxBackward } from './ort_ops.js';
+export { ortSoftmax, ortSigmoid, ortSwiglu, ortSwigluBackward, ortSoftmaxBackward, ortScaledSoftmax, ortResidualRmsnorm, ortRmsnormBackward } from './ort_ops.js';
 export { expf } from './fastmath.js';

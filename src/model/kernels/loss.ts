@@ -3,7 +3,7 @@
 
 import { assertLen, type Vec } from './types.js';
 import { expf } from './fastmath.js';
-import { ortSoftmax } from './ort_ops.js';
+import { ortScaledSoftmax } from './ort_ops.js';
 
 /** log-sum-exp of logits[o .. o+V) in float64. */
 export function logSumExp(logits: Vec, o: number, V: number): number {
@@ -88,18 +88,17 @@ export async function crossEntropyOrt(logits: Float32Array, ids: Int32Array, B: 
   if (out && out.length !== B * T * V) throw new Error(`crossEntropyOrt: out has length ${out.length}, expected ${B * T * V}`);
   const dlogits = out ?? new Float32Array(B * T * V);
   if (count === 0) { dlogits.fill(0); return { loss: 0, count, dlogits }; }
-  await ortSoftmax(dlogits, logits, B * T, V);
-  let sum = 0;
   const k = 1 / count;
+  await ortScaledSoftmax(dlogits, logits, B * T, V, k); // softmax / count, scaled inside ORT
+  let sum = 0;
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const o = (b * T + t) * V;
       if (t + 1 >= T || (labelMask && !labelMask[b * T + t + 1])) { dlogits.fill(0, o, o + V); continue; }
       const target = ids[b * T + t + 1]!;
       if (!(target >= 0 && target < V)) throw new RangeError(`crossEntropy: token id ${target} outside vocabulary [0, ${V})`);
-      const pt = dlogits[o + target]!;
+      const pt = dlogits[o + target]! * count; // p(target), back from the scaled value (float32 rounding ~1e-7)
       sum += pt > 1e-30 ? Math.log(pt) : logits[o + target]! - logSumExp(logits, o, V);
-      for (let i = 0; i < V; i++) dlogits[o + i]! *= k;
       dlogits[o + target]! -= k;
     }
   }

@@ -1,18 +1,19 @@
-// Vectorised element-wise operators through onnxruntime (MLAS): row softmax, sigmoid, SwiGLU and softmax backward.
-// Not for float64: callers keep a TypeScript path for the float64 reference tests.
+// Vectorised element-wise operators through onnxruntime (MLAS): row softmax (plain and scaled), sigmoid, SwiGLU,
+// softmax backward, residual + RMSNorm forward and RMSNorm backward. Not for float64: those keep TypeScript kernels.
 
 import * as ort from 'onnxruntime-node';
-import { ortSession } from '../gemm.js';
+import { ortSession, smallOpThreads } from '../gemm.js';
 import { graphModel, singleOpModel, type OnnxNode } from './onnx_proto.js';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
 function session(op: string): Promise<ort.InferenceSession> {
-  let s = sessions.get(op);
+  const threads = smallOpThreads(), key = `${op}:${threads}`;
+  let s = sessions.get(key);
   if (!s) {
     const attrs = op === 'Softmax' ? [{ name: 'axis', int: -1 }] : [];
-    s = ortSession(singleOpModel(op, '', [{ name: 'X', dims: ['r', 'c'] }], [{ name: 'Y', dims: ['r', 'c'] }], attrs));
-    sessions.set(op, s);
+    s = ortSession(singleOpModel(op, '', [{ name: 'X', dims: ['r', 'c'] }], [{ name: 'Y', dims: ['r', 'c'] }], attrs), threads);
+    sessions.set(key, s);
   }
   return s;
 }
@@ -38,9 +39,10 @@ export function ortSigmoid(out: Float32Array, x: Float32Array, n: number): Promi
 
 const graphs = new Map<string, Promise<ort.InferenceSession>>();
 
-function graphSession(key: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
+function graphSession(name: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
+  const threads = smallOpThreads(), key = `${name}:${threads}`;
   let s = graphs.get(key);
-  if (!s) { s = ortSession(build()); graphs.set(key, s); }
+  if (!s) { s = ortSession(build(), threads); graphs.set(key, s); }
   return s;
 }
 
@@ -83,7 +85,68 @@ export async function ortSwigluBackward(dgu: Float32Array, dh: Float32Array, gu:
   await s.run({ GU: t2(gu, N, 2 * I), DH: t2(dh, N, I) }, { DGU: t2(dgu, N, 2 * I) });
 }
 
+/** out [rows, cols] = k * softmax over each row of x [rows, cols] (one ORT graph; out may not alias x). */
+export async function ortScaledSoftmax(out: Float32Array, x: Float32Array, rows: number, cols: number, k: number): Promise<void> {
+  const s = await graphSession('scaled_softmax', () => graphModel([
+    { op: 'Softmax', inputs: ['X'], outputs: ['P'], attrs: [{ name: 'axis', int: -1 }] },
+    { op: 'Mul', inputs: ['P', 'K'], outputs: ['Y'] },
+  ], [{ name: 'X', dims: ['r', 'c'] }, { name: 'K', dims: [1] }], [{ name: 'Y', dims: ['r', 'c'] }]));
+  await s.run({ X: t2(x, rows, cols), K: new ort.Tensor('float32', new Float32Array([k]), [1]) }, { Y: t2(out, rows, cols) });
+}
+
 let ones = new Float32Array(0);
+const rmsConst = { C: 0, N: 0, invC: new Float32Array(0), onesN: new Float32Array(0) };
+
+/**
+ * Residual add + RMSNorm forward in one ORT graph: xs [N, C] = a + b, rstd [N] = 1 / sqrt(mean(xs^2) + eps),
+ * out [N, C] = (xs * rstd) * w. Float32 throughout (the mean is a float32 GEMV).
+ */
+export async function ortResidualRmsnorm(xs: Float32Array, out: Float32Array, rstd: Float32Array, a: Float32Array, b: Float32Array, w: Float32Array, N: number, C: number, eps: number): Promise<void> {
+  const s = await graphSession('residual_rmsnorm', () => graphModel([
+    { op: 'Add', inputs: ['A', 'B'], outputs: ['XS'] },
+    { op: 'Mul', inputs: ['XS', 'XS'], outputs: ['SQ'] },
+    { op: 'MatMul', inputs: ['SQ', 'INVC'], outputs: ['MS'] },    // mean(xs^2) per row [n, 1]
+    { op: 'Add', inputs: ['MS', 'EPS'], outputs: ['ME'] },
+    { op: 'Sqrt', inputs: ['ME'], outputs: ['SD'] },
+    { op: 'Reciprocal', inputs: ['SD'], outputs: ['RSTD'] },
+    { op: 'Mul', inputs: ['XS', 'RSTD'], outputs: ['XN'] },
+    { op: 'Mul', inputs: ['XN', 'W'], outputs: ['Y'] },
+  ], [{ name: 'A', dims: ['n', 'c'] }, { name: 'B', dims: ['n', 'c'] }, { name: 'W', dims: ['c'] }, { name: 'INVC', dims: ['c', 1] }, { name: 'EPS', dims: [1] }],
+  [{ name: 'XS', dims: ['n', 'c'] }, { name: 'Y', dims: ['n', 'c'] }, { name: 'RSTD', dims: ['n', 1] }]));
+  if (rmsConst.C !== C) { rmsConst.C = C; rmsConst.invC = new Float32Array(C).fill(1 / C); }
+  const e = new Float32Array([eps]);
+  await s.run({ A: t2(a, N, C), B: t2(b, N, C), W: new ort.Tensor('float32', w.length === C ? w : w.subarray(0, C), [C]), INVC: t2(rmsConst.invC, C, 1), EPS: new ort.Tensor('float32', e, [1]) },
+    { XS: t2(xs, N, C), Y: t2(out, N, C), RSTD: t2(rstd, N, 1) });
+}
+
+/**
+ * RMSNorm backward in one ORT graph, accumulating: dx [N, C] += s * (g - xh * mean(g * xh)) with g = dout * w,
+ * xh = x * s; dw [C] += column sums of dout * xh. dout [N, C], x [N, C], w [C], rstd [N] (s per row).
+ */
+export async function ortRmsnormBackward(dx: Float32Array, dw: Float32Array, dout: Float32Array, x: Float32Array, w: Float32Array, rstd: Float32Array, N: number, C: number): Promise<void> {
+  const s = await graphSession('rmsnorm_bwd', () => graphModel([
+    { op: 'Mul', inputs: ['X', 'RSTD'], outputs: ['XH'] },
+    { op: 'Mul', inputs: ['DOUT', 'W'], outputs: ['G'] },
+    { op: 'Mul', inputs: ['G', 'XH'], outputs: ['P'] },
+    { op: 'MatMul', inputs: ['P', 'INVC'], outputs: ['M'] },      // mean(g * xh) per row [n, 1]
+    { op: 'Mul', inputs: ['XH', 'M'], outputs: ['T1'] },
+    { op: 'Sub', inputs: ['G', 'T1'], outputs: ['T2'] },
+    { op: 'Mul', inputs: ['T2', 'RSTD'], outputs: ['T3'] },
+    { op: 'Add', inputs: ['DXIN', 'T3'], outputs: ['DX'] },
+    { op: 'Mul', inputs: ['DOUT', 'XH'], outputs: ['DWP'] },
+    { op: 'MatMul', inputs: ['ONESN', 'DWP'], outputs: ['DW'] },  // column sums [1, c]
+  ], [{ name: 'X', dims: ['n', 'c'] }, { name: 'DOUT', dims: ['n', 'c'] }, { name: 'W', dims: ['c'] }, { name: 'RSTD', dims: ['n', 1] },
+    { name: 'DXIN', dims: ['n', 'c'] }, { name: 'INVC', dims: ['c', 1] }, { name: 'ONESN', dims: [1, 'n'] }],
+  [{ name: 'DX', dims: ['n', 'c'] }, { name: 'DW', dims: [1, 'c'] }]));
+  if (rmsConst.C !== C) { rmsConst.C = C; rmsConst.invC = new Float32Array(C).fill(1 / C); }
+  if (rmsConst.N !== N) { rmsConst.N = N; rmsConst.onesN = new Float32Array(N).fill(1); }
+  const dwPart = new Float32Array(C);
+  await s.run({
+    X: t2(x, N, C), DOUT: t2(dout, N, C), W: new ort.Tensor('float32', w.length === C ? w : w.subarray(0, C), [C]), RSTD: t2(rstd, N, 1),
+    DXIN: t2(dx, N, C), INVC: t2(rmsConst.invC, C, 1), ONESN: t2(rmsConst.onesN, 1, N),
+  }, { DX: t2(dx, N, C), DW: t2(dwPart, 1, C) });
+  for (let c = 0; c < C; c++) dw[c]! += dwPart[c]!;
+}
 
 /** ds [R, T] = p * (dp - rowsum(dp * p)) over rows of p, dp [R, T] (softmax backward; ds may alias dp: written last). */
 export async function ortSoftmaxBackward(ds: Float32Array, dp: Float32Array, p: Float32Array, R: number, T: number): Promise<void> {
@@ -93,6 +156,6 @@ export async function ortSoftmaxBackward(ds: Float32Array, dp: Float32Array, p: 
     { op: 'Sub', inputs: ['DP', 'R'], outputs: ['Y'] },
     { op: 'Mul', inputs: ['P', 'Y'], outputs: ['DS'] },
   ], [{ name: 'DP', dims: ['r', 't'] }, { name: 'P', dims: ['r', 't'] }, { name: 'ONES', dims: ['t', 1] }], [{ name: 'DS', dims: ['r', 't'] }]));
-  if (ones.length !== T) ones = new Float32Array(T).fill(1);
+  if (ones.length < T) ones = new Float32Array(T).fill(1); // grow-only: blocked attention calls with varying T
   await s.run({ DP: t2(dp, R, T), P: t2(p, R, T), ONES: t2(ones, T, 1) }, { DS: t2(ds, R, T) });
 }
