@@ -42,9 +42,7 @@ test('radpo demo --quick writes summary.json (contract), samples, data and the r
   }
 });
 
-test('radpo demo: the full preset is the noisy-judge setting; flags override it; the judge is recorded', async () => {
-  const { DEMO_PRESETS } = await import('../../src/experiments/demo.js');
-  assert.deepEqual(DEMO_PRESETS.full, { judge_noise: 2, label_smoothing: 0.3 });
+test('radpo demo: run-setting flags override the preset; a noisy judge is recorded with its agreement', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'radpo-demo-'));
   try {
     assert.equal(await main(['demo', '--quick', '--judge_noise', '2', '--label_smoothing', '0.3', '--output', dir]), 0);
