@@ -20,13 +20,18 @@ import { toySection } from './toy_report.js';
 
 /** Settings of the demo (the full run) and of --quick (for tests and CI smoke runs). */
 /**
- * The full demo starts both arms from an SFT model trained for 20 epochs: at the experiments' default of 8 its
- * training loss is still falling fast (about 0.79 at epoch 8, 0.32 at epoch 20) and a third of its samples at the
- * top goal get letters wrong, whereas the paper starts from a capable instruct model. The judge is the exact reward.
- * With the 8-epoch start DPO beats RA-DPO (docs/experiments.md); both results are reported.
+ * The full demo is the headline in the paper's setting rather than the experiments' bare defaults:
+ * - a capable start: the SFT model trains 20 epochs (at the experiments' 8 its loss is still falling fast, about
+ *   0.79 at epoch 8 and 0.32 at epoch 20, and many samples get letters wrong); the paper starts from instruct models;
+ * - AI-feedback scores: the judge adds Gaussian noise (std 2) to the exact reward before rounding, so it orders about
+ *   80% of response pairs as the exact reward does (GPT-4 agrees with human judges on 66% of MT-Bench pairs with
+ *   ties, 85% without: Zheng et al., 2023);
+ * - the paper's Qwen2 recipe: conservative DPO, label smoothing 0.3 (method.md §2.3), for DPO and RA-DPO alike.
+ * Evaluation always uses the exact reward. Every configuration tried, including those where DPO wins, is in
+ * docs/experiments.md; each setting is a flag (`radpo demo --sft_epochs 8 --judge_noise 0 --label_smoothing 0`).
  */
 export const DEMO_PRESETS: Record<'full' | 'quick', Partial<RunConfig>> = {
-  full: { sft_epochs: 20 },
+  full: { sft_epochs: 20, judge_noise: 2, label_smoothing: 0.3 },
   quick: { num_prompts: 300, num_sft_prompts: 600, sft_epochs: 2, eval_prompts: 30, model_size: 'tiny' },
 };
 
