@@ -18,9 +18,8 @@ import { TASK_GOAL_TEMPLATE } from './setup.js';
 import { runToyExperiment } from './toy.js';
 import { toySection } from './toy_report.js';
 
-/** Settings of the demo (the full run) and of --quick (for tests and CI smoke runs). */
 /**
- * The full demo is the headline in the paper's setting rather than the experiments' bare defaults:
+ * Settings of the demo (the full run) and of --quick (for tests and CI smoke runs). The full demo is the headline in the paper's setting rather than the experiments' bare defaults:
  * - a capable start: the SFT model trains 20 epochs (at the experiments' 8 its loss is still falling fast, about
  *   0.79 at epoch 8 and 0.32 at epoch 20, and many samples get letters wrong); the paper starts from instruct models;
  * - AI-feedback scores: the judge adds Gaussian noise (std 2) to the exact reward before rounding, so it orders about

@@ -15,8 +15,6 @@ import { aggregate, curveChart, methodBars, methodTable, METHOD_LABELS } from '.
 import { conditionedPrompt, TASK_GOAL_TEMPLATE } from './setup.js';
 import { ira } from './ira.js';
 import { RadpoError } from '../util/errors.js';
-import { generateTaskData, judgeAgreement } from '../tasks/generate.js';
-import { getTask } from '../tasks/registry.js';
 
 export interface ExperimentOutput { name: string; results: Record<string, unknown>; sections: Section[] }
 export type ExperimentFn = (base: RunConfig, seeds: number[], hooks: Hooks) => Promise<ExperimentOutput>;
@@ -213,12 +211,8 @@ export const noise: ExperimentFn = async (base, seeds, hooks) => {
   const rows: { noise: number; agreement: number; diff: MeanCI; wins: number; agg: Record<string, Record<'reward' | 'top_share' | 'win_rate_vs_sft', MeanCI>>; per_seed: { seed: number; methods: Record<string, MethodEval> }[] }[] = [];
   for (const level of levels) {
     const per = [];
-    let agreement = NaN;
-    for (const seed of seeds) {
-      const cfg = { ...base, seed, judge_noise: level };
-      per.push(await runHeadlineSeed(cfg, ['dpo', 'ra_dpo'], hooks));
-      if (seed === seeds[0]) agreement = judgeAgreement(generateTaskData(getTask(cfg.task), { numPrompts: cfg.num_prompts, numSftPrompts: 10, seed, judge: { noise: level, round: cfg.judge_round } }).multi.train);
-    }
+    for (const seed of seeds) per.push(await runHeadlineSeed({ ...base, seed, judge_noise: level }, ['dpo', 'ra_dpo'], hooks));
+    const agreement = per[0]!.judge_agreement;   // the first seed's data, as the table reports one value per level
     const d = per.map((p) => p.methods.ra_dpo!.reward - p.methods.dpo!.reward);
     rows.push({ noise: level, agreement, diff: ci(d), wins: d.filter((x) => x > 0).length, agg: aggregate(per.map((p) => p.methods)), per_seed: per.map((p) => ({ seed: p.seed, methods: p.methods })) });
   }

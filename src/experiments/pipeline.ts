@@ -13,7 +13,7 @@ import type { Tokenizer } from '../model/tokenizer.js';
 import { gemmSettings } from '../model/gemm.js';
 import { trainSft } from '../train/sft.js';
 import { trainDpo } from '../train/dpo.js';
-import { generateTaskData, type H4Row, type TaskDataset } from '../tasks/generate.js';
+import { generateTaskData, judgeAgreement, type H4Row, type TaskDataset } from '../tasks/generate.js';
 import { getTask } from '../tasks/registry.js';
 import type { Task } from '../tasks/task.js';
 import { Rng } from '../util/rng.js';
@@ -192,6 +192,8 @@ export interface HeadlineSeedResult {
   methods: Record<string, MethodEval>;
   logs: Record<string, Record<string, number>[]>;
   pairs: Record<string, number>;
+  /** judgeAgreement of the run's training responses (1 for the exact judge). */
+  judge_agreement: number;
   seconds: number;
 }
 
@@ -213,7 +215,7 @@ export async function runHeadlineSeed(cfg: RunConfig, variants: Variant[], hooks
     logs[v] = r.log;
     pairs[v] = r.pairs;
   }
-  return { seed: cfg.seed, methods, logs, pairs, seconds: (Date.now() - t0) / 1000 };
+  return { seed: cfg.seed, methods, logs, pairs, judge_agreement: judgeAgreement(ctx.data.multi.train), seconds: (Date.now() - t0) / 1000 };
 }
 
 /** Short cache key of a settings object (sha256 of its JSON, as the log-prob cache keys rows). */

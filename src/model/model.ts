@@ -12,7 +12,7 @@ import { writeDirAtomicAsync } from '../util/atomic.js';
 import { embeddingBackward, embeddingForward } from './kernels/embedding.js';
 import { rmsnormForward } from './kernels/rmsnorm.js';
 import { biasBackward, linearForward, mm } from './kernels/linear.js';
-import { ropeInvFreq, ropeTables } from './kernels/rope.js';
+import { ropeInvFreq, ropeRotate, ropeTables } from './kernels/rope.js';
 import type { AttnShape } from './kernels/attention.js';
 import { attentionBackwardBlocked, attentionForwardBlocked } from './kernels/attention_blocked.js';
 import { ortResidualRmsnorm, ortRmsnormBackward, ortSwiglu, ortSwigluBackward } from './kernels/ort_ops.js';
@@ -342,48 +342,22 @@ function copy(dst: Float32Array, d0: number, src: Float32Array, s0: number, n: n
   for (let i = 0; i < n; i++) dst[d0 + i] = src[s0 + i]!;
 }
 
-/** qkv [N, Q + 2KV] rows (b, t) -> q [B, NH, T, HS], k, v [B, NKV, T, HS]. */
-export function splitHeads(q: Float32Array, k: Float32Array, v: Float32Array, qkv: Float32Array, B: number, T: number, NH: number, NKV: number, HS: number): void {
-  const Q = NH * HS, KV = NKV * HS, W = Q + 2 * KV;
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) {
-      const r = (b * T + t) * W;
-      for (let h = 0; h < NH; h++) copy(q, ((b * NH + h) * T + t) * HS, qkv, r + h * HS, HS);
-      for (let h = 0; h < NKV; h++) {
-        const o = ((b * NKV + h) * T + t) * HS;
-        copy(k, o, qkv, r + Q + h * HS, HS);
-        copy(v, o, qkv, r + Q + KV + h * HS, HS);
-      }
-    }
-  }
-}
-
 /**
- * splitHeads with RoPE applied on the way (one pass instead of three): q, k rotated by the [N, HS/2] tables exactly
- * as ropeApply computes it, v copied.
+ * qkv [N, Q + 2KV] rows (b, t) -> q [B, NH, T, HS], k, v [B, NKV, T, HS], with RoPE applied on the way (one pass):
+ * q, k rotated by the [N, HS/2] tables exactly as ropeApply computes it, v copied.
  */
 function splitHeadsRope(q: Float32Array, k: Float32Array, v: Float32Array, qkv: Float32Array, cos: Float32Array, sin: Float32Array, B: number, T: number, NH: number, NKV: number, HS: number): void {
   const Q = NH * HS, KV = NKV * HS, W = Q + 2 * KV;
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const r = (b * T + t) * W, tr = (b * T + t) * (HS / 2);
-      for (let h = 0; h < NH; h++) ropeCopy(q, ((b * NH + h) * T + t) * HS, qkv, r + h * HS, cos, sin, tr, HS, 1);
+      for (let h = 0; h < NH; h++) ropeRotate(q, ((b * NH + h) * T + t) * HS, qkv, r + h * HS, cos, sin, tr, HS, 1);
       for (let h = 0; h < NKV; h++) {
         const o = ((b * NKV + h) * T + t) * HS;
-        ropeCopy(k, o, qkv, r + Q + h * HS, cos, sin, tr, HS, 1);
+        ropeRotate(k, o, qkv, r + Q + h * HS, cos, sin, tr, HS, 1);
         copy(v, o, qkv, r + Q + KV + h * HS, HS);
       }
     }
-  }
-}
-
-/** dst[d0 .. d0+HS) = rotation of src[s0 .. s0+HS) by the angles at table row tr (sg = -1: the inverse). */
-function ropeCopy(dst: Float32Array, d0: number, src: Float32Array, s0: number, cos: Float32Array, sin: Float32Array, tr: number, HS: number, sg: number): void {
-  const half = HS / 2;
-  for (let i = 0; i < half; i++) {
-    const c = cos[tr + i]!, s = sg * sin[tr + i]!, x1 = src[s0 + i]!, x2 = src[s0 + half + i]!;
-    dst[d0 + i] = x1 * c - x2 * s;
-    dst[d0 + half + i] = x2 * c + x1 * s;
   }
 }
 
@@ -393,19 +367,12 @@ function joinHeadsRope(dqkv: Float32Array, dq: Float32Array, dk: Float32Array, d
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const r = (b * T + t) * W, tr = (b * T + t) * (HS / 2);
-      for (let h = 0; h < NH; h++) ropeCopy(dqkv, r + h * HS, dq, ((b * NH + h) * T + t) * HS, cos, sin, tr, HS, -1);
+      for (let h = 0; h < NH; h++) ropeRotate(dqkv, r + h * HS, dq, ((b * NH + h) * T + t) * HS, cos, sin, tr, HS, -1);
       for (let h = 0; h < NKV; h++) {
         const o = ((b * NKV + h) * T + t) * HS;
-        ropeCopy(dqkv, r + Q + h * HS, dk, o, cos, sin, tr, HS, -1);
+        ropeRotate(dqkv, r + Q + h * HS, dk, o, cos, sin, tr, HS, -1);
         copy(dqkv, r + Q + KV + h * HS, dv, o, HS);
       }
     }
-  }
-}
-
-/** yh [B, NH, T, HS] -> yt [N, NH*HS]. */
-export function mergeHeads(yt: Float32Array, yh: Float32Array, B: number, T: number, NH: number, HS: number): void {
-  for (let b = 0; b < B; b++) for (let h = 0; h < NH; h++) for (let t = 0; t < T; t++) {
-    copy(yt, (b * T + t) * NH * HS + h * HS, yh, ((b * NH + h) * T + t) * HS, HS);
   }
 }

@@ -6,10 +6,11 @@ import { parseCommand } from '../command.js';
 import type { OptionTable } from '../../util/options.js';
 import { formatDuration } from '../../util/progress.js';
 import { DEMO_PRESETS, formatSummaryTable, runDemo } from '../../experiments/demo.js';
-import { RUN_OPTIONS, type RunConfig } from '../../experiments/pipeline.js';
+import { RUN_OPTIONS } from '../../experiments/pipeline.js';
+import { runOverrides, runSettingFlags, stageReporter } from './experiment.js';
 
-const { seed: _seed, task: _task, ira_scale: _a, ira_init: _b, noise_levels: _c, ...RUN_KEYS } = RUN_OPTIONS;
-import { stageReporter } from './experiment.js';
+/** Run settings the demo takes as flags: all but the seed and task (own flags) and other experiments' settings. */
+const RUN_KEYS = Object.keys(RUN_OPTIONS).filter((k) => !['seed', 'task', 'ira_scale', 'ira_init', 'noise_levels'].includes(k));
 
 export const DEMO_OPTIONS = {
   seed: { type: 'int', default: 1, help: 'seed of data, model, training and sampling' },
@@ -17,7 +18,7 @@ export const DEMO_OPTIONS = {
   quick: { type: 'boolean', default: false, help: 'smaller preset (about a minute; for tests and smoke runs)' },
   task: { type: 'string', default: 'sort', choices: ['sort', 'reverse'] as const, help: 'synthetic task' },
   // Run settings (RUN_OPTIONS): unset flags keep the demo preset's value (DEMO_PRESETS) or the RUN_OPTIONS default.
-  ...Object.fromEntries(Object.entries(RUN_KEYS).map(([k, v]) => [k, { ...v, default: undefined, help: `${v.help} [${String((DEMO_PRESETS.full as Record<string, unknown>)[k] ?? v.default)}]`, group: 'Run settings' }])),
+  ...runSettingFlags(RUN_KEYS, DEMO_PRESETS.full, 'Run settings'),
 } as OptionTable;
 
 export const demoCommand: Command = {
@@ -32,9 +33,7 @@ export const demoCommand: Command = {
     if (!p) return 0;
     const o = p.options as Record<string, unknown>;
     const rep = stageReporter();
-    const overrides: Partial<RunConfig> = {};
-    for (const k of Object.keys(RUN_KEYS)) if (o[k] !== undefined) (overrides as Record<string, unknown>)[k] = o[k];
-    const s = await runDemo({ seed: o.seed as number, output: o.output as string, quick: o.quick as boolean, task: o.task as 'sort' | 'reverse', overrides, hooks: rep.hooks });
+    const s = await runDemo({ seed: o.seed as number, output: o.output as string, quick: o.quick as boolean, task: o.task as 'sort' | 'reverse', overrides: runOverrides(o, RUN_KEYS), hooks: rep.hooks });
     rep.done();
     process.stdout.write(`\n${formatSummaryTable(s)}\n\nRA-DPO - DPO: ${s.ra_dpo_minus_dpo >= 0 ? '+' : ''}${s.ra_dpo_minus_dpo.toFixed(3)} exact reward (task ${s.task}, seed ${s.seed}, ${formatDuration(s.run_time_s)})\n` +
       `wrote ${o.output}/summary.json, ${o.output}/report.html, ${o.output}/data/\n`);

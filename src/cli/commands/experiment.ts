@@ -10,7 +10,27 @@ import { RUN_OPTIONS, type Hooks, type RunConfig } from '../../experiments/pipel
 import { EXPERIMENT_NAMES, runExperiment } from '../../experiments/run.js';
 import { EXPERIMENTS } from '../../experiments/experiments.js';
 
-const { seed: _seed, ...RUN_KEYS } = RUN_OPTIONS;
+/** Run settings an experiment takes as flags: every RUN_OPTIONS key but the seed (experiments run seeds 1..N). */
+const RUN_KEYS = Object.keys(RUN_OPTIONS).filter((k) => k !== 'seed');
+
+/**
+ * Flags for the run settings `keys` (RUN_OPTIONS entries): unset flags stay undefined, so the caller's preset or the
+ * RUN_OPTIONS default applies; the help shows that value. `group` replaces the table's help group when given.
+ */
+export function runSettingFlags(keys: readonly string[], preset: Partial<RunConfig> = {}, group?: string): OptionTable {
+  const table = RUN_OPTIONS as OptionTable;
+  return Object.fromEntries(keys.map((k) => {
+    const v = table[k]!;
+    return [k, { ...v, default: undefined, help: `${v.help} [${String((preset as Record<string, unknown>)[k] ?? v.default)}]`, ...(group ? { group } : {}) }];
+  }));
+}
+
+/** The run settings among `keys` that were given as flags. */
+export function runOverrides(o: Record<string, unknown>, keys: readonly string[]): Partial<RunConfig> {
+  const overrides: Record<string, unknown> = {};
+  for (const k of keys) if (o[k] !== undefined) overrides[k] = o[k];
+  return overrides as Partial<RunConfig>;
+}
 
 export const EXPERIMENT_OPTIONS = {
   seeds: { type: 'int', default: 3, min: 1, help: 'number of seeds (1..N)', group: 'Experiment' },
@@ -18,7 +38,7 @@ export const EXPERIMENT_OPTIONS = {
   quick: { type: 'boolean', default: false, help: 'smaller data and model (smoke runs)', group: 'Experiment' },
   sft_cache: { type: 'string', default: 'runs/.cache/sft', help: 'folder caching SFT models by their settings (reused across experiments); "" disables', group: 'Experiment' },
   // Run settings: unset flags keep the RUN_OPTIONS default (or the --quick preset's value).
-  ...Object.fromEntries(Object.entries(RUN_KEYS).map(([k, v]) => [k, { ...v, default: undefined, help: `${v.help} [${String(v.default)}]` }])),
+  ...runSettingFlags(RUN_KEYS),
 } as OptionTable;
 
 /** Stage lines on stderr (always) and a step counter bar during training (TTY only). */
@@ -55,8 +75,7 @@ export const experimentCommand: Command = {
     const name = p.positionals[0]!;
     if (!(EXPERIMENT_NAMES as readonly string[]).includes(name)) throw new RadpoError('usage', `unknown experiment (known: ${EXPERIMENT_NAMES.join(', ')})`, { value: name });
     const o = p.options as Record<string, unknown>;
-    const overrides: Partial<RunConfig> = {};
-    for (const k of Object.keys(RUN_KEYS)) if (o[k] !== undefined) (overrides as Record<string, unknown>)[k] = o[k];
+    const overrides = runOverrides(o, RUN_KEYS);
     const seeds = Array.from({ length: o.seeds as number }, (_, i) => i + 1);
     const output = (o.output as string | undefined) ?? `runs/experiment-${name}`;
     const rep = stageReporter();

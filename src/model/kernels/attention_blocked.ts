@@ -85,17 +85,18 @@ function scatterRows(dst: Float32Array, src: Float32Array, L: Lay, NKV: number, 
 
 /**
  * Masks block scores S [Z, G, rows, kLen] in place (invisible keys -Infinity, rows that see nothing all 0);
- * returns whether such empty rows exist. Visibility as in attention.ts's AttnMask.
+ * returns those empty rows as b * rows + r (left padding), for zeroEmpty after the softmax. Visibility as in
+ * attention.ts's AttnMask.
  */
-function maskBlock(S: Float32Array, s: AttnShape, m: AttnMask, b0: Blk): boolean {
+function maskBlock(S: Float32Array, s: AttnShape, m: AttnMask, b0: Blk): number[] {
   const { B, T, NKV, NH } = s, G = NH / NKV, rows = b0.i1 - b0.i0, kLen = b0.i1 - b0.k0, am = m.attentionMask;
-  let empty = false;
+  const empty: number[] = [];
   for (let b = 0; b < B; b++) {
     for (let r = 0; r < rows; r++) {
       const i = b0.i0 + r, lo = m.window !== null ? Math.max(0, i - m.window + 1) : 0; // visible: lo..i
       let any = !am;
       if (am) for (let j = lo; j <= i; j++) if (am[b * T + j] !== 0) { any = true; break; }
-      if (!any) empty = true;
+      if (!any) empty.push(b * rows + r);
       for (let kv = 0; kv < NKV; kv++) for (let g = 0; g < G; g++) {
         const o = (((b * NKV + kv) * G + g) * rows + r) * kLen;
         if (!any) { S.fill(0, o, o + kLen); continue; }
@@ -108,13 +109,11 @@ function maskBlock(S: Float32Array, s: AttnShape, m: AttnMask, b0: Blk): boolean
   return empty;
 }
 
-function zeroEmpty(P: Float32Array, s: AttnShape, m: AttnMask, b0: Blk): void {
-  const { B, T, NKV, NH } = s, G = NH / NKV, rows = b0.i1 - b0.i0, kLen = b0.i1 - b0.k0, am = m.attentionMask!;
-  for (let b = 0; b < B; b++) for (let r = 0; r < rows; r++) {
-    const i = b0.i0 + r, lo = m.window !== null ? Math.max(0, i - m.window + 1) : 0;
-    let any = false;
-    for (let j = lo; j <= i; j++) if (am[b * T + j] !== 0) { any = true; break; }
-    if (any) continue;
+/** Zeroes the probabilities of the rows maskBlock found empty (every head of the group). */
+function zeroEmpty(P: Float32Array, s: AttnShape, b0: Blk, empty: number[]): void {
+  const { NKV, NH } = s, G = NH / NKV, rows = b0.i1 - b0.i0, kLen = b0.i1 - b0.k0;
+  for (const e of empty) {
+    const b = Math.floor(e / rows), r = e % rows;
     for (let kv = 0; kv < NKV; kv++) for (let g = 0; g < G; g++) {
       const o = (((b * NKV + kv) * G + g) * rows + r) * kLen;
       P.fill(0, o, o + kLen);
@@ -142,7 +141,7 @@ export async function attentionForwardBlocked(y: Float32Array, probs: Float32Arr
     await matmul(S, qj, kj, R, kLen, HS, { transB: true, alpha: scale, batch: Z });
     const empty = maskBlock(S, s, m, bl);
     await ortSoftmax(P, S, Z * R, kLen);
-    if (empty) zeroEmpty(P, s, m, bl);
+    if (empty.length) zeroEmpty(P, s, bl, empty);
     const yj = ws.get('yj', Z * R * HS);
     await matmul(yj, P, vj, R, HS, kLen, { batch: Z });
     scatterRows(y, yj, yL, NKV, Z, G, HS, bl.i0, rows);

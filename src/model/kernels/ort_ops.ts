@@ -95,7 +95,17 @@ export async function ortScaledSoftmax(out: Float32Array, x: Float32Array, rows:
 }
 
 let ones = new Float32Array(0);
-const rmsConst = { C: 0, N: 0, invC: new Float32Array(0), onesN: new Float32Array(0) };
+/** n ones (one grow-only buffer shared by the graphs that sum rows or columns with a MatMul). */
+function onesOf(n: number): Float32Array {
+  if (ones.length < n) ones = new Float32Array(n).fill(1);
+  return ones.length === n ? ones : ones.subarray(0, n);
+}
+let invCol = new Float32Array(0);
+/** [C] filled with 1 / C (row means as a MatMul). */
+function invColOf(C: number): Float32Array {
+  if (invCol.length !== C) invCol = new Float32Array(C).fill(1 / C);
+  return invCol;
+}
 
 /**
  * Residual add + RMSNorm forward in one ORT graph: xs [N, C] = a + b, rstd [N] = 1 / sqrt(mean(xs^2) + eps),
@@ -113,9 +123,8 @@ export async function ortResidualRmsnorm(xs: Float32Array, out: Float32Array, rs
     { op: 'Mul', inputs: ['XN', 'W'], outputs: ['Y'] },
   ], [{ name: 'A', dims: ['n', 'c'] }, { name: 'B', dims: ['n', 'c'] }, { name: 'W', dims: ['c'] }, { name: 'INVC', dims: ['c', 1] }, { name: 'EPS', dims: [1] }],
   [{ name: 'XS', dims: ['n', 'c'] }, { name: 'Y', dims: ['n', 'c'] }, { name: 'RSTD', dims: ['n', 1] }]));
-  if (rmsConst.C !== C) { rmsConst.C = C; rmsConst.invC = new Float32Array(C).fill(1 / C); }
   const e = new Float32Array([eps]);
-  await s.run({ A: t2(a, N, C), B: t2(b, N, C), W: new ort.Tensor('float32', w.length === C ? w : w.subarray(0, C), [C]), INVC: t2(rmsConst.invC, C, 1), EPS: new ort.Tensor('float32', e, [1]) },
+  await s.run({ A: t2(a, N, C), B: t2(b, N, C), W: new ort.Tensor('float32', w.length === C ? w : w.subarray(0, C), [C]), INVC: t2(invColOf(C), C, 1), EPS: new ort.Tensor('float32', e, [1]) },
     { XS: t2(xs, N, C), Y: t2(out, N, C), RSTD: t2(rstd, N, 1) });
 }
 
@@ -138,12 +147,10 @@ export async function ortRmsnormBackward(dx: Float32Array, dw: Float32Array, dou
   ], [{ name: 'X', dims: ['n', 'c'] }, { name: 'DOUT', dims: ['n', 'c'] }, { name: 'W', dims: ['c'] }, { name: 'RSTD', dims: ['n', 1] },
     { name: 'DXIN', dims: ['n', 'c'] }, { name: 'INVC', dims: ['c', 1] }, { name: 'ONESN', dims: [1, 'n'] }],
   [{ name: 'DX', dims: ['n', 'c'] }, { name: 'DW', dims: [1, 'c'] }]));
-  if (rmsConst.C !== C) { rmsConst.C = C; rmsConst.invC = new Float32Array(C).fill(1 / C); }
-  if (rmsConst.N !== N) { rmsConst.N = N; rmsConst.onesN = new Float32Array(N).fill(1); }
   const dwPart = new Float32Array(C);
   await s.run({
     X: t2(x, N, C), DOUT: t2(dout, N, C), W: new ort.Tensor('float32', w.length === C ? w : w.subarray(0, C), [C]), RSTD: t2(rstd, N, 1),
-    DXIN: t2(dx, N, C), INVC: t2(rmsConst.invC, C, 1), ONESN: t2(rmsConst.onesN, 1, N),
+    DXIN: t2(dx, N, C), INVC: t2(invColOf(C), C, 1), ONESN: t2(onesOf(N), 1, N),
   }, { DX: t2(dx, N, C), DW: t2(dwPart, 1, C) });
   for (let c = 0; c < C; c++) dw[c]! += dwPart[c]!;
 }
@@ -156,6 +163,5 @@ export async function ortSoftmaxBackward(ds: Float32Array, dp: Float32Array, p: 
     { op: 'Sub', inputs: ['DP', 'R'], outputs: ['Y'] },
     { op: 'Mul', inputs: ['P', 'Y'], outputs: ['DS'] },
   ], [{ name: 'DP', dims: ['r', 't'] }, { name: 'P', dims: ['r', 't'] }, { name: 'ONES', dims: ['t', 1] }], [{ name: 'DS', dims: ['r', 't'] }]));
-  if (ones.length < T) ones = new Float32Array(T).fill(1); // grow-only: blocked attention calls with varying T
-  await s.run({ DP: t2(dp, R, T), P: t2(p, R, T), ONES: t2(ones, T, 1) }, { DS: t2(ds, R, T) });
+  await s.run({ DP: t2(dp, R, T), P: t2(p, R, T), ONES: t2(onesOf(T), T, 1) }, { DS: t2(ds, R, T) });
 }

@@ -50,15 +50,20 @@ export function ropeApply(x: Vec, cos: Vec, sin: Vec, B: number, H: number, T: n
   const half = HS / 2, sg = inverse ? -1 : 1;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
-      for (let t = 0; t < T; t++) {
-        const r = ((b * H + h) * T + t) * HS, tr = (b * T + t) * half;
-        for (let i = 0; i < half; i++) {
-          const c = cos[tr + i]!, s = sg * sin[tr + i]!;
-          const x1 = x[r + i]!, x2 = x[r + half + i]!;
-          x[r + i] = x1 * c - x2 * s;
-          x[r + half + i] = x2 * c + x1 * s;
-        }
-      }
+      for (let t = 0; t < T; t++) ropeRotate(x, ((b * H + h) * T + t) * HS, x, ((b * H + h) * T + t) * HS, cos, sin, (b * T + t) * half, HS, sg);
     }
+  }
+}
+
+/**
+ * One head vector: dst[d0 .. d0+HS) = src[s0 .. s0+HS) rotated by the angles at table row offset tr (sg = -1: the
+ * inverse). dst may be src (in place: each pair is read before it is written).
+ */
+export function ropeRotate(dst: Vec, d0: number, src: Vec, s0: number, cos: Vec, sin: Vec, tr: number, HS: number, sg: number): void {
+  const half = HS / 2;
+  for (let i = 0; i < half; i++) {
+    const c = cos[tr + i]!, s = sg * sin[tr + i]!, x1 = src[s0 + i]!, x2 = src[s0 + half + i]!;
+    dst[d0 + i] = x1 * c - x2 * s;
+    dst[d0 + half + i] = x2 * c + x1 * s;
   }
 }
