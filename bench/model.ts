@@ -183,8 +183,9 @@ async function main(): Promise<void> {
         console.log(`  round ${i + 1}: radpo ${(B * T / rr.sec).toFixed(0)} tokens/s (${(100 * one).toFixed(0)}% 1-thread GEMM calls), PyTorch ${tt.tokens_per_s.toFixed(0)} tokens/s, ` +
           `ratio ${ratios[i]!.toFixed(2)} (load ${os.loadavg()[0]!.toFixed(1)})`);
       }
-      const sorted = [...ratios].sort((x, y) => x - y);
-      console.log(`  radpo / PyTorch over ${ratios.length} alternating rounds: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} [${ratios.map((x) => x.toFixed(2)).join(', ')}] (target >= 1.0)`);
+      const sorted = [...ratios].sort((x, y) => x - y), h = sorted.length >> 1;
+      const median = sorted.length % 2 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2; // mean of the middle two when even
+      console.log(`  radpo / PyTorch over ${ratios.length} alternating rounds: median ${median.toFixed(2)} [${ratios.map((x) => x.toFixed(2)).join(', ')}] (target >= 1.0)`);
     }
   }
 
