@@ -67,7 +67,8 @@ def randomize(model: torch.nn.Module, seed: int) -> None:
 def hf_outputs(model, ids, mask, pos, target):
     model.zero_grad()
     labels = ids.masked_fill(target == 0, -100)
-    out = model(input_ids=ids, attention_mask=mask, position_ids=pos, labels=labels)
+    # use_cache=False as in training: transformers detects packed sequences only without a cache
+    out = model(input_ids=ids, attention_mask=mask, position_ids=pos, labels=labels, use_cache=False)
     out.loss.backward()
     lp = torch.log_softmax(out.logits.double(), -1)[:, :-1].gather(-1, ids[:, 1:, None])[..., 0]
     grads = {n: p.grad.detach().numpy().copy() for n, p in model.named_parameters()}
@@ -76,8 +77,11 @@ def hf_outputs(model, ids, mask, pos, target):
 
 def radpo_outputs(model_dir: Path, ids, mask, pos, target, tmp: Path):
     out = tmp / f"out-{model_dir.name}"
-    radpo({"op": "run", "model": str(model_dir), "ids": ids.tolist(), "attention_mask": mask.tolist(),
-           "position_ids": pos.tolist(), "labels_mask": target.tolist(), "out_dir": str(out)}, tmp)
+    req = {"op": "run", "model": str(model_dir), "ids": ids.tolist(), "position_ids": pos.tolist(),
+           "labels_mask": target.tolist(), "out_dir": str(out)}
+    if mask is not None:
+        req["attention_mask"] = mask.tolist()
+    radpo(req, tmp)
     res = json.loads((out / "result.json").read_text())
     logits = np.fromfile(out / "logits.f32", dtype=np.float32).reshape(B, T, res["V"]).astype(np.float64)
     lse = np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1)) + logits.max(-1)
@@ -85,8 +89,8 @@ def radpo_outputs(model_dir: Path, ids, mask, pos, target, tmp: Path):
     return lp, res["loss"], load_file(str(out / "grads.safetensors"))
 
 
-def compare(hf_model, model_dir: Path, tmp: Path):
-    ids, mask, pos, target = batch(hf_model.config.vocab_size)
+def compare(hf_model, model_dir: Path, tmp: Path, inputs=None):
+    ids, mask, pos, target = inputs or batch(hf_model.config.vocab_size)
     hlp, hloss, hgrads = hf_outputs(hf_model, ids, mask, pos, target)
     rlp, rloss, rgrads = radpo_outputs(model_dir, ids, mask, pos, target, tmp)
     real = (target[:, 1:] == 1).numpy()  # token t+1 is scored from a real position t
@@ -116,6 +120,26 @@ def test_transformers_checkpoint(arch, tmp_path):
     randomize(model, 1)
     model.save_pretrained(tmp_path / arch)
     compare(model, tmp_path / arch, tmp_path)
+
+
+def packed_batch(vocab: int):
+    """Packed rows (SFT packing, TRL's padding-free layout): no attention mask, position ids restarting at each
+    sequence; transformers then keeps attention inside each sequence (find_packed_sequence_indices)."""
+    g = torch.Generator().manual_seed(2)
+    ids = torch.randint(0, vocab, (B, T), generator=g)
+    lengths = [[4, 3, 3], [6, 4], [2, 8]]
+    pos = torch.tensor([[i for n in row for i in range(n)] for row in lengths])
+    target = (pos > 0).long()  # a sequence's first token would be scored from the previous sequence
+    return ids, None, pos, target
+
+
+@pytest.mark.parametrize("arch", sorted(CONFIGS))
+def test_packed_sequences_match_transformers(arch, tmp_path):
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(CONFIGS[arch](), attn_implementation="eager").float()
+    randomize(model, 3)
+    model.save_pretrained(tmp_path / arch)
+    compare(model, tmp_path / arch, tmp_path, packed_batch(model.config.vocab_size))
 
 
 @pytest.mark.parametrize("arch", sorted(CONFIGS))

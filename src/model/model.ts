@@ -13,7 +13,7 @@ import { embeddingBackward, embeddingForward } from './kernels/embedding.js';
 import { rmsnormForward } from './kernels/rmsnorm.js';
 import { biasBackward, linearForward, mm } from './kernels/linear.js';
 import { ropeInvFreq, ropeRotate, ropeTables } from './kernels/rope.js';
-import type { AttnShape } from './kernels/attention.js';
+import { packedSegmentStarts, type AttnShape } from './kernels/attention.js';
 import { attentionBackwardBlocked, attentionForwardBlocked } from './kernels/attention_blocked.js';
 import { ortResidualRmsnorm, ortRmsnormBackward, ortSwiglu, ortSwigluBackward } from './kernels/ort_ops.js';
 
@@ -33,7 +33,11 @@ function mark(label: string | null): void {
 export interface ForwardOpts {
   /** [B*T], 1 = real token, 0 = padding (right or left). Default: all real. */
   attentionMask?: Uint8Array;
-  /** [B*T] rotary positions. Default: 0..T-1 in every row (as transformers without position_ids). */
+  /**
+   * [B*T] rotary positions. Default: 0..T-1 in every row (as transformers without position_ids). Where the position
+   * does not step by +1 a new packed sequence starts, and attention stays inside each sequence (as transformers'
+   * packed-sequence detection; SFT packing relies on it).
+   */
   positionIds?: Int32Array;
   /** Keep activations for backward(). */
   train?: boolean;
@@ -192,7 +196,9 @@ export class Model {
     return a;
   }
 
-  private attnMask(l: number, mask: Uint8Array | null) { return { attentionMask: mask, window: this.config.layer_windows[l] ?? null }; }
+  private attnMask(l: number, mask: Uint8Array | null, segStart: Int32Array | null) {
+    return { attentionMask: mask, window: this.config.layer_windows[l] ?? null, segStart };
+  }
 
   private async forwardImpl(ids: Int32Array, B: number, T: number, opts: ForwardOpts): Promise<Float32Array> {
     const { C, V, L, NH, NKV, HS, I, Q, KV } = this.dims(), N = B * T, p = this.params, eps = this.config.rms_norm_eps;
@@ -202,6 +208,7 @@ export class Model {
     if (mask && mask.length !== N) throw new Error(`Model.forward: attentionMask has length ${mask.length}, expected ${N}`);
     const pos = opts.positionIds ?? defaultPositions(B, T);
     if (pos.length !== N) throw new Error(`Model.forward: positionIds has length ${pos.length}, expected ${N}`);
+    const segStart = opts.positionIds ? packedSegmentStarts(pos, B, T) : null;
     const train = opts.train === true;
     const a = this.acts(B, T, train);
     if (train) this.saved = null;
@@ -221,7 +228,7 @@ export class Model {
       mark('f.gemm_qkv');
       splitHeadsRope(s.q, s.k, s.v, a.qkv, a.cos, a.sin, B, T, NH, NKV, HS);
       mark('f.split+rope');
-      await attentionForwardBlocked(s.yt, s.probs, s.q, s.k, s.v, shape, this.attnMask(l, mask), true); // yt [N, Q] directly
+      await attentionForwardBlocked(s.yt, s.probs, s.q, s.k, s.v, shape, this.attnMask(l, mask, segStart), true); // yt [N, Q] directly
       mark('f.attention');
       await linearForward(a.tmp, s.yt, p.view(n.o), this.config.o_bias ? p.view(n.ob) : null, N, Q, C);
       if (this.adapter) await this.adapter.forward(l, 'o', a.tmp, s.yt, N, train);

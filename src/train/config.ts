@@ -43,7 +43,7 @@ const COMMON = {
 export const SFT_OPTIONS = {
   ...COMMON,
   learning_rate: { ...COMMON.learning_rate, default: 2e-5 },
-  packing: { type: 'boolean', default: false, help: 'pack several examples into each max_length row (position ids restart per example)', group: 'Length' },
+  packing: { type: 'boolean', default: false, help: 'pack several examples into each max_length row (position ids restart and attention stays inside each example)', group: 'Length' },
   completion_only_loss: { type: 'boolean', default: true, help: 'train only on completion tokens (prompt masked)', group: 'Length' },
 } as const satisfies OptionTable;
 

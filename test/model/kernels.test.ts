@@ -97,7 +97,8 @@ function naiveAttention(q: Float64Array, k: Float64Array, v: Float64Array, s: At
   for (let b = 0; b < B; b++) for (let h = 0; h < NH; h++) for (let i = 0; i < T; i++) {
     const kh = Math.floor(h / G), sc: number[] = [];
     for (let j = 0; j < T; j++) {
-      const ok = j <= i && (!m.attentionMask || m.attentionMask[b * T + j] === 1) && (m.window === null || i - j < m.window);
+      const ok = j <= i && (!m.attentionMask || m.attentionMask[b * T + j] === 1) && (m.window === null || i - j < m.window) &&
+        (!m.segStart || j >= m.segStart[b * T + i]!);
       let d = 0; for (let e = 0; e < HS; e++) d += q[((b * NH + h) * T + i) * HS + e]! * k[((b * NKV + kh) * T + j) * HS + e]!;
       sc.push(ok ? d / Math.sqrt(HS) : -Infinity);
     }
@@ -109,14 +110,15 @@ function naiveAttention(q: Float64Array, k: Float64Array, v: Float64Array, s: At
   return y;
 }
 
-for (const [label, mask, window] of [
-  ['no mask', null, null],
-  ['right+left padding', new Uint8Array([1, 1, 1, 0, 0, 0, 1, 1, 1, 1]), null],
-  ['sliding window 2', null, 2],
+for (const [label, mask, window, segStart] of [
+  ['no mask', null, null, undefined],
+  ['right+left padding', new Uint8Array([1, 1, 1, 0, 0, 0, 1, 1, 1, 1]), null, undefined],
+  ['sliding window 2', null, 2, undefined],
+  ['packed sequences (starts 0, 2 | 0, 1, 3) with padding', new Uint8Array([1, 1, 1, 1, 0, 1, 1, 1, 1, 1]), null, new Int32Array([0, 0, 2, 2, 2, 0, 1, 1, 3, 3])],
 ] as const) {
   test(`attention (GQA 4 heads / 2 kv, ${label}): forward matches naive; backward matches finite differences`, async () => {
     const s: AttnShape = { B: 2, T: 5, NH: 4, NKV: 2, HS: 3 }, rng = new Rng(7);
-    const m: AttnMask = { attentionMask: mask, window };
+    const m: AttnMask = { attentionMask: mask, window, segStart: segStart ?? null };
     const q = randn(rng, 2 * 4 * 5 * 3), k = randn(rng, 2 * 2 * 5 * 3), v = randn(rng, 2 * 2 * 5 * 3), g = randn(rng, q.length);
     const y = new Float64Array(q.length), p = new Float64Array(2 * 4 * 5 * 5);
     const f = async () => { await attentionForward(y, p, q, k, v, s, m); return dot(y, g); };

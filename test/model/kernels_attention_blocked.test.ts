@@ -21,7 +21,7 @@ function toTokens(x: Float32Array, B: number, H: number, T: number, HS: number):
   return out;
 }
 
-const CASES: [string, AttnShape, Uint8Array | null, number | null, number][] = [
+const CASES: [string, AttnShape, Uint8Array | null, number | null, number, Int32Array?][] = [
   ['GQA, no mask, T = 7 not a multiple of block 3', { B: 2, T: 7, NH: 4, NKV: 2, HS: 3 }, null, null, 3],
   ['right + left padding (left rows see nothing), block 2', { B: 2, T: 6, NH: 4, NKV: 2, HS: 3 },
     new Uint8Array([1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1]), null, 2],
@@ -29,11 +29,13 @@ const CASES: [string, AttnShape, Uint8Array | null, number | null, number][] = [
     new Uint8Array([0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]), 3, 4],
   ['block 1 (one query per block), window 2', { B: 1, T: 5, NH: 3, NKV: 3, HS: 2 }, null, 2, 1],
   ['one block larger than T (the full kernel)', { B: 1, T: 5, NH: 4, NKV: 1, HS: 4 }, new Uint8Array([1, 1, 1, 0, 1]), null, 64],
+  ['packed sequences (starts 0, 3, 4 | 0, 2) with padding and window 2, block 2', { B: 2, T: 6, NH: 4, NKV: 2, HS: 3 },
+    new Uint8Array([1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1]), 2, 2, new Int32Array([0, 0, 0, 3, 4, 4, 0, 0, 2, 2, 2, 2])],
 ];
 
-for (const [label, s, mask, window, block] of CASES) {
+for (const [label, s, mask, window, block, segStart] of CASES) {
   test(`blocked attention (${label}): forward and backward match the full float64 kernel, both layouts`, async () => {
-    const rng = new Rng(41), { B, T, NH, NKV, HS } = s, m: AttnMask = { attentionMask: mask, window };
+    const rng = new Rng(41), { B, T, NH, NKV, HS } = s, m: AttnMask = { attentionMask: mask, window, segStart: segStart ?? null };
     const q = randn(rng, B * NH * T * HS), k = randn(rng, B * NKV * T * HS), v = randn(rng, B * NKV * T * HS), dy = randn(rng, q.length);
     const y64 = new Float64Array(q.length), p64 = new Float64Array(B * NH * T * T);
     const dq64 = new Float64Array(q.length), dk64 = new Float64Array(k.length), dv64 = new Float64Array(v.length);

@@ -11,10 +11,36 @@ export interface AttnShape { B: number; T: number; NH: number; NKV: number; HS: 
 
 /**
  * Which keys a query sees: key j is visible from query i (both sequence indices) when j <= i, the key is a real
- * token (attentionMask [B*T], 1 = real; null = all real), and i - j < window when a window is set.
+ * token (attentionMask [B*T], 1 = real; null = all real), i - j < window when a window is set, and j is in the
+ * query's own packed sequence: j >= segStart[b*T + i] (packedSegmentStarts; absent or null = one sequence per row).
  * A query that sees no key (left padding) gets all-zero probabilities and output.
  */
-export interface AttnMask { attentionMask: Uint8Array | null; window: number | null }
+export interface AttnMask { attentionMask: Uint8Array | null; window: number | null; segStart?: Int32Array | null }
+
+/** First key a query may see before padding: the window's and the packed sequence's start (row b, query i). */
+export function firstVisibleKey(m: AttnMask, b: number, T: number, i: number): number {
+  const w = m.window !== null ? Math.max(0, i - m.window + 1) : 0;
+  return m.segStart ? Math.max(w, m.segStart[b * T + i]!) : w;
+}
+
+/**
+ * Packed rows (several sequences in one row, as SFT packing builds them): for each token b*T + t, the index in its
+ * row where its sequence starts. A new sequence starts wherever the position id does not step by +1 (transformers'
+ * find_packed_sequence_indices). Returns null when every row holds one sequence (no mask needed).
+ */
+export function packedSegmentStarts(pos: Int32Array, B: number, T: number): Int32Array | null {
+  if (pos.length !== B * T) throw new Error(`packedSegmentStarts: positionIds has length ${pos.length}, expected ${B * T}`);
+  const start = new Int32Array(B * T);
+  let packed = false;
+  for (let b = 0; b < B; b++) {
+    let s = 0;
+    for (let t = 1; t < T; t++) {
+      if (pos[b * T + t]! - pos[b * T + t - 1]! !== 1) { s = t; packed = true; }
+      start[b * T + t] = s;
+    }
+  }
+  return packed ? start : null;
+}
 
 /**
  * y [B, NH, T, HS], probs [B, NH, T, T] (saved for backward); q [B, NH, T, HS], k, v [B, NKV, T, HS].
@@ -41,7 +67,7 @@ export async function attentionForward(y: Vec, probs: Vec, q: Vec, k: Vec, v: Ve
 
 /** First visible key of query i in row b, or -1 when it sees none (j0..i with the mask's gaps). */
 function visibleRange(m: AttnMask, b: number, T: number, i: number): [number, boolean] {
-  const j0 = m.window !== null ? Math.max(0, i - m.window + 1) : 0;
+  const j0 = firstVisibleKey(m, b, T, i);
   if (!m.attentionMask) return [j0, true];
   for (let j = j0; j <= i; j++) if (m.attentionMask[b * T + j] !== 0) return [j0, true];
   return [j0, false];
@@ -85,7 +111,7 @@ export function maskedSoftmax(p: Vec, s: AttnShape, m: AttnMask): void {
     for (let h = 0; h < NH; h++) {
       for (let i = 0; i < T; i++) {
         const r = ((b * NH + h) * T + i) * T;
-        const j0 = m.window !== null ? Math.max(0, i - m.window + 1) : 0;
+        const j0 = firstVisibleKey(m, b, T, i);
         let mx = -Infinity;
         for (let j = j0; j <= i; j++) {
           if (m.attentionMask && m.attentionMask[mo + j] === 0) continue;

@@ -4,7 +4,7 @@
 import { matmul } from '../gemm.js';
 import { assertLen } from './types.js';
 import { ortSoftmax, ortSoftmaxBackward } from './ort_ops.js';
-import type { AttnMask, AttnShape } from './attention.js';
+import { firstVisibleKey, type AttnMask, type AttnShape } from './attention.js';
 
 /**
  * Query rows per block (T need not be a multiple). Block 64 vs 128 vs 256 (one block) at B 4, T 256, 4 / 2 heads of
@@ -93,7 +93,7 @@ function maskBlock(S: Float32Array, s: AttnShape, m: AttnMask, b0: Blk): number[
   const empty: number[] = [];
   for (let b = 0; b < B; b++) {
     for (let r = 0; r < rows; r++) {
-      const i = b0.i0 + r, lo = m.window !== null ? Math.max(0, i - m.window + 1) : 0; // visible: lo..i
+      const i = b0.i0 + r, lo = firstVisibleKey(m, b, T, i); // visible: lo..i (window, packed sequence, then padding)
       let any = !am;
       if (am) for (let j = lo; j <= i; j++) if (am[b * T + j] !== 0) { any = true; break; }
       if (!any) empty.push(b * rows + r);
