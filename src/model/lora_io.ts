@@ -107,3 +107,29 @@ export async function mergeAdapter(baseDir: string, adapterDir: string, outDir: 
   }
   await model.save(outDir, { ...(opts.dtype ? { dtype: opts.dtype } : {}), extraFiles });
 }
+
+/**
+ * Model folders for inference (generate, logprobs): `modelDir` is a full checkpoint, or a PEFT adapter folder whose
+ * adapter_config.json names a local base (base_model_name_or_path, as PEFT's AutoPeftModelForCausalLM reads it).
+ * `adapterDir` (or the adapter folder itself) is merged into the loaded weights in memory (W += scaling * B A, what
+ * the adapter computes without dropout). The tokenizer comes from the adapter folder when it has tokenizer.json,
+ * else from the base.
+ */
+export async function resolveInferenceModel(modelDir: string, adapterDir?: string): Promise<{ model: Model; tokenizerDir: string; base: string; adapter: string | null }> {
+  let base = modelDir, adapter = adapterDir ?? null;
+  if (!fs.existsSync(path.join(modelDir, 'config.json')) && fs.existsSync(path.join(modelDir, ADAPTER_CONFIG))) {
+    if (adapterDir) throw new RadpoError('usage', '--model is an adapter folder and --adapter is set too: pass the base model as --model', { file: modelDir });
+    const { baseModel } = readAdapterConfig(modelDir);
+    // as given (PEFT: relative to the working directory), else relative to the adapter folder
+    const resolved = baseModel === null ? null : [path.resolve(baseModel), path.resolve(modelDir, baseModel)].find((d) => fs.existsSync(path.join(d, 'config.json'))) ?? null;
+    if (resolved === null) {
+      throw new RadpoError('model', 'adapter folder without a local base model: pass the base as --model and this folder as --adapter',
+        { file: path.join(modelDir, ADAPTER_CONFIG), field: 'base_model_name_or_path', value: baseModel });
+    }
+    base = resolved; adapter = modelDir;
+  }
+  const model = await Model.load(base);
+  if (adapter !== null) await loadAdapter(adapter, model.config).mergeInto(model.params);
+  const tokenizerDir = adapter !== null && fs.existsSync(path.join(adapter, 'tokenizer.json')) ? adapter : base;
+  return { model, tokenizerDir, base, adapter };
+}

@@ -66,3 +66,44 @@ test('radpo generate: a row without a usable prompt names file, line and field',
     (e: Error) => /bad\.jsonl:2/.test(e.message) && /field "prompt"/.test(e.message));
   assert.equal(fs.existsSync(path.join(tmp, 'x.jsonl')), false);
 });
+
+test('radpo generate / logprobs with a LoRA adapter: --adapter, or the adapter folder as --model, equal the merged checkpoint', async () => {
+  const { LoraAdapter, LORA_TARGETS } = await import('../../src/model/lora.js');
+  const { saveAdapter, mergeAdapter } = await import('../../src/model/lora_io.js');
+  const { logprobsCommand } = await import('../../src/cli/commands/logprobs.js');
+  const { Rng } = await import('../../src/util/rng.js');
+  const base = path.join(tmp, 'model'), ad = path.join(tmp, 'adapter'), merged = path.join(tmp, 'merged');
+  if (!fs.existsSync(base)) throw new Error('needs the model folder of the first test');
+  const c = (await Model.load(base)).config;
+  const adapter = LoraAdapter.init(c, { r: 2, lora_alpha: 4, lora_dropout: 0, target_modules: [...LORA_TARGETS], use_rslora: false }, 5);
+  const rng = new Rng(6);
+  for (const s of adapter.slots) { const B = adapter.params.view(s.b); for (let i = 0; i < B.length; i++) B[i] = rng.normal() * 0.5; }
+  await saveAdapter(ad, adapter, { baseModel: base });
+  await mergeAdapter(base, ad, merged);
+  const input = path.join(tmp, 'lora_prompts.jsonl');
+  fs.writeFileSync(input, '{"prompt": "the thin", "completion": " cat"}\n{"prompt": "x", "completion": "yz"}\n');
+  const gen = async (...model: string[]) => {
+    const output = path.join(tmp, `lora_gen_${model.length}_${path.basename(model[0]!)}.jsonl`);
+    assert.equal((await quiet(() => generateCommand.run([...model, '--input', input, '-o', output, '--max_new_tokens', '6']))).rc, 0);
+    return fs.readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l).completion as string);
+  };
+  const score = async (...model: string[]) => {
+    const output = path.join(tmp, `lora_lp_${model.length}_${path.basename(model[0]!)}.jsonl`);
+    assert.equal(await logprobsCommand.run([...model, '--input', input, '-o', output]), 0);
+    return fs.readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l).completion_logprob as number);
+  };
+  const want = await gen('--model', merged), wantLp = await score('--model', merged);
+  assert.deepEqual(await gen('--model', base, '--adapter', ad), want);
+  assert.deepEqual(await gen('--model', ad), want);
+  const baseLp = await score('--model', base);
+  for (const lp of [await score('--model', base, '--adapter', ad), await score('--model', ad)]) {
+    lp.forEach((x, i) => assert.ok(Math.abs(x - wantLp[i]!) < 1e-4, `${x} vs ${wantLp[i]}`));
+  }
+  // the adapter matters: the base alone scores differently
+  assert.ok(baseLp.some((x, i) => Math.abs(x - wantLp[i]!) > 1e-2), `${baseLp} vs ${wantLp}`);
+  // an adapter folder whose base is not a local folder
+  const orphan = path.join(tmp, 'orphan');
+  await saveAdapter(orphan, adapter, { baseModel: 'someone/llama-hub-id' });
+  await assert.rejects(quiet(() => generateCommand.run(['--model', orphan, '--input', input, '-o', path.join(tmp, 'o.jsonl')])),
+    (e: Error) => /base_model_name_or_path/.test(e.message) && /--adapter/.test(e.message));
+});

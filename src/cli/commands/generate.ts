@@ -8,12 +8,13 @@ import { AtomicWriteStream } from '../../util/atomic.js';
 import { RadpoError } from '../../util/errors.js';
 import { Progress } from '../../util/progress.js';
 import { readRows } from '../../data/read.js';
-import { Model } from '../../model/model.js';
+import { resolveInferenceModel } from '../../model/lora_io.js';
 import { Tokenizer } from '../../model/tokenizer.js';
 import { generate, type Prompt } from '../../model/generate.js';
 
 export const GENERATE_OPTIONS = {
-  model: { type: 'string', required: true, help: 'Hugging Face model folder (config.json, safetensors, tokenizer.json)', group: 'Input/output' },
+  model: { type: 'string', required: true, help: 'Hugging Face model folder (config.json, safetensors, tokenizer.json), or a PEFT adapter folder with a local base', group: 'Input/output' },
+  adapter: { type: 'string', help: 'PEFT LoRA adapter folder applied on top of --model (merged in memory)', group: 'Input/output' },
   input: { type: 'string', required: true, help: 'prompt rows: JSONL / JSON / Parquet with a "prompt" field (text or message list)', group: 'Input/output' },
   output: { type: 'string', alias: 'o', required: true, help: 'output JSONL: each input row plus "completion" and "completion_tokens" (written atomically)', group: 'Input/output' },
   prompt_field: { type: 'string', default: 'prompt', help: 'field holding the prompt', group: 'Input/output' },
@@ -50,7 +51,8 @@ export const generateCommand: Command = {
       rows.push(r.row);
       prompts.push(p as Prompt);
     }
-    const [model, tok] = [await Model.load(o.model), Tokenizer.loadSync(o.model)];
+    const { model, tokenizerDir } = await resolveInferenceModel(o.model, o.adapter);
+    const tok = Tokenizer.loadSync(tokenizerDir);
     const n = o.num_return_sequences;
     const bar = new Progress({ total: prompts.length * n, label: 'generate', unit: 'seq' });
     const t0 = Date.now();

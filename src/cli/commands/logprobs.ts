@@ -7,13 +7,14 @@ import type { OptionTable } from '../../util/options.js';
 import { AtomicWriteStream } from '../../util/atomic.js';
 import { RadpoError } from '../../util/errors.js';
 import { readRows } from '../../data/read.js';
-import { Model } from '../../model/model.js';
+import { resolveInferenceModel } from '../../model/lora_io.js';
 import { Tokenizer } from '../../model/tokenizer.js';
 import { checkPairRow, tokenizePair, type TokenizedPair } from '../../model/tokenize_pair.js';
 import { scoreTokenized } from '../../model/logprobs.js';
 
 export const LOGPROBS_OPTIONS = {
-  model: { type: 'string', required: true, help: 'model folder (config.json, model.safetensors, tokenizer.json)', group: 'Input / output' },
+  model: { type: 'string', required: true, help: 'model folder (config.json, model.safetensors, tokenizer.json), or a PEFT adapter folder with a local base', group: 'Input / output' },
+  adapter: { type: 'string', help: 'PEFT LoRA adapter folder applied on top of --model (merged in memory)', group: 'Input / output' },
   input: { type: 'string', alias: 'i', required: true, help: 'rows {"prompt", "completion"}: strings (raw text) or message lists (chat template); JSONL, JSON, Parquet or dataset folder', group: 'Input / output' },
   output: { type: 'string', alias: 'o', required: true, help: 'JSONL: each input row plus completion_logprob, token_logprobs, num_tokens (written atomically)', group: 'Input / output' },
   split: { type: 'string', help: 'split of a dataset folder', group: 'Input / output' },
@@ -39,8 +40,8 @@ export const logprobsCommand: Command = {
     if (!parsed) return 0;
     const o = parsed.options;
     const started = Date.now();
-    const tok = await Tokenizer.load(o.model);
-    const model = await Model.load(o.model);
+    const { model, tokenizerDir } = await resolveInferenceModel(o.model, o.adapter);
+    const tok = Tokenizer.loadSync(tokenizerDir);
     const rows: Record<string, unknown>[] = [];
     const items: TokenizedPair[] = [];
     const tokOpts = {
