@@ -108,17 +108,26 @@ export function ggufArchitecture(c: ModelConfig): 'llama' | 'qwen2' {
   throw new RadpoError('unsupported', 'GGUF export supports model_type llama, mistral and qwen2', { field: 'model_type', value: c.model_type });
 }
 
+/**
+ * The context length written to the GGUF. llama.cpp runs the llama / qwen2 architectures with full causal attention;
+ * a sliding window of W keys (key j seen from query i when i - j < W) changes nothing while a sequence has at most W
+ * tokens, so a windowed model is exported with its context capped at the smallest window (exact up to there).
+ */
+export function ggufContextLength(c: ModelConfig): { length: number; cappedByWindow: number | null } {
+  const windows = c.layer_windows.filter((w): w is number => w !== null);
+  if (windows.length === 0) return { length: c.max_position_embeddings, cappedByWindow: null };
+  const w = Math.min(...windows);
+  return w < c.max_position_embeddings ? { length: w, cappedByWindow: w } : { length: c.max_position_embeddings, cappedByWindow: null };
+}
+
 export function ggufModelMetadata(c: ModelConfig, name: string): GgufKv[] {
   const arch = ggufArchitecture(c);
   const hd = c.head_dim;
-  if (c.layer_windows.some((w) => w !== null)) {
-    throw new RadpoError('unsupported', 'GGUF export of sliding-window attention is not supported', { field: 'sliding_window', value: c.sliding_window });
-  }
   return [
     ['general.architecture', str(arch)],
     ['general.name', str(name)],
     ['general.file_type', u32(0)], // ALL_F32
-    [`${arch}.context_length`, u32(c.max_position_embeddings)],
+    [`${arch}.context_length`, u32(ggufContextLength(c).length)],
     [`${arch}.embedding_length`, u32(c.hidden_size)],
     [`${arch}.block_count`, u32(c.num_hidden_layers)],
     [`${arch}.feed_forward_length`, u32(c.intermediate_size)],
@@ -347,7 +356,8 @@ export interface ExportGgufOptions {
   pre?: string;
 }
 
-export interface ExportGgufResult { file: string; bytes: number; tensors: number; architecture: string; pre: string }
+/** contextCappedByWindow: the sliding window the GGUF's context_length was capped at (ggufContextLength), or null. */
+export interface ExportGgufResult { file: string; bytes: number; tensors: number; architecture: string; pre: string; contextCappedByWindow: number | null }
 
 /** Writes `model` (fp32) and its tokenizer as a GGUF v3 file llama.cpp loads. Atomic. */
 export function exportGguf(model: GgufSourceModel, outFile: string, opts: ExportGgufOptions): ExportGgufResult {
@@ -367,7 +377,7 @@ export function exportGguf(model: GgufSourceModel, outFile: string, opts: Export
   const p = model.params;
   const tensors = ggufTensors(c, (n) => (p.has(n) ? { data: p.view(n), shape: p.entry(n).shape } : undefined));
   const { bytes } = writeGguf(outFile, kvs, tensors);
-  return { file: outFile, bytes, tensors: tensors.length, architecture: ggufArchitecture(c), pre: vocab.pre };
+  return { file: outFile, bytes, tensors: tensors.length, architecture: ggufArchitecture(c), pre: vocab.pre, contextCappedByWindow: ggufContextLength(c).cappedByWindow };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

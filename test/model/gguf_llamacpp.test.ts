@@ -80,6 +80,29 @@ for (const [name, over] of [
   });
 }
 
+test('sliding-window mistral: GGUF context capped at the window; llama.cpp equals radpo up to the window and not beyond', async () => {
+  const { readGgufFile } = await import('../../src/model/gguf.js');
+  const W = 4, c = tinyConfig({ model_type: 'mistral', sliding_window: W });
+  const m = new Model(c, randomParams(c, 23));
+  const dir = path.join(tmp, 'swa');
+  writeTokenizerFiles(dir);
+  const file = path.join(dir, 'model.gguf');
+  const r = exportGguf(m, file, { tokenizerDir: dir });
+  assert.equal(r.contextCappedByWindow, W);
+  assert.equal(readGgufFile(file).kv.get('llama.context_length'), W);
+  const { probs } = await llamaProbs(file, ids, c.vocab_size);
+  const logits = await m.forward(Int32Array.from(ids), 1, ids.length);
+  const V = c.vocab_size, diff = (t: number) => {
+    const pr = softmax64(logits.subarray(t * V, (t + 1) * V));
+    let d = 0;
+    for (let v = 0; v < V; v++) d = Math.max(d, Math.abs(probs[t]![v]! - pr[v]!));
+    return d;
+  };
+  for (let t = 0; t < W; t++) assert.ok(diff(t) < 1e-5, `position ${t} (inside the window): ${diff(t)}`);
+  // beyond the window llama.cpp's full attention differs from the model's: why the context is capped
+  assert.ok(Math.max(...ids.slice(W).map((_, k) => diff(W + k))) > 1e-3);
+});
+
 test('a wrong RoPE layout is caught: without the Q/K permutation llama.cpp disagrees', async () => {
   const c = tinyConfig();
   const m = new Model(c, randomParams(c, 22));

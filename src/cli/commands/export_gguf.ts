@@ -31,6 +31,10 @@ export const exportGgufCommand: Command = {
     if (o.pre !== undefined) opts.pre = o.pre;
     const r = exportGguf(model, o.out, opts);
     process.stdout.write(`wrote ${r.file}: ${r.architecture}, ${r.tensors} tensors, ${(r.bytes / 1048576).toFixed(1)} MiB, pre-tokenizer ${r.pre}\n`);
+    if (r.contextCappedByWindow !== null) {
+      process.stderr.write(`note: context_length set to the sliding window (${r.contextCappedByWindow}): llama.cpp attends to every earlier token, which ` +
+        `equals the model's sliding-window attention only up to ${r.contextCappedByWindow} tokens; do not run it with a longer context\n`);
+    }
     return 0;
   },
 };
