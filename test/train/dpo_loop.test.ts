@@ -101,3 +101,15 @@ test('SFT with packing evaluates on the held-out split at each epoch end (eval_s
   assert.deepEqual(evals.map((m) => [m.step, m.epoch]), [[2, 1], [4, 2]]);
   assert.ok(evals[1]!.eval_loss! < evals[0]!.eval_loss!, 'eval loss falls on the training examples themselves');
 });
+
+test('SFT packing trains exactly like the unpacked batch: same loss and gradient norm (attention stays in each example)', async () => {
+  const ex = randomPairs(4, 6).map((p) => ({ input_ids: [...p.prompt_ids, ...p.chosen_ids], completion_mask: [...p.prompt_ids.map(() => 0), ...p.chosen_ids.map(() => 1)] }));
+  const run = (packing: boolean) => trainSft({ ...base, max_steps: 1, per_device_train_batch_size: packing ? 1 : 4, packing, max_length: 64 },
+    { model: tinyModel(7), train: ex, quiet: true });
+  const [unpacked, packed] = [await run(false), await run(true)];
+  const a = unpacked.metrics[0]!, b = packed.metrics[0]!;
+  // one packed row holding all four examples vs a padded batch of four: the same scored tokens, float32 sums in
+  // another order
+  assert.ok(Math.abs(a.loss! - b.loss!) < 1e-5 * a.loss!, `loss ${a.loss} vs ${b.loss}`);
+  assert.ok(Math.abs(a.grad_norm! - b.grad_norm!) < 1e-4 * a.grad_norm!, `grad_norm ${a.grad_norm} vs ${b.grad_norm}`);
+});
