@@ -84,7 +84,7 @@ test('radpo generate / logprobs with a LoRA adapter: --adapter, or the adapter f
   fs.writeFileSync(input, '{"prompt": "the thin", "completion": " cat"}\n{"prompt": "x", "completion": "yz"}\n');
   const gen = async (...model: string[]) => {
     const output = path.join(tmp, `lora_gen_${model.length}_${path.basename(model[0]!)}.jsonl`);
-    assert.equal((await quiet(() => generateCommand.run([...model, '--input', input, '-o', output, '--max_new_tokens', '6']))).rc, 0);
+    assert.equal((await quiet(() => generateCommand.run([...model, '-i', input, '-o', output, '--max_new_tokens', '6']))).rc, 0);
     return fs.readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l).completion as string);
   };
   const score = async (...model: string[]) => {

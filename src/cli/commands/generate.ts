@@ -15,7 +15,7 @@ import { generate, type Prompt } from '../../model/generate.js';
 export const GENERATE_OPTIONS = {
   model: { type: 'string', required: true, help: 'Hugging Face model folder (config.json, safetensors, tokenizer.json), or a PEFT adapter folder with a local base', group: 'Input/output' },
   adapter: { type: 'string', help: 'PEFT LoRA adapter folder applied on top of --model (merged in memory)', group: 'Input/output' },
-  input: { type: 'string', required: true, help: 'prompt rows: JSONL / JSON / Parquet with a "prompt" field (text or message list)', group: 'Input/output' },
+  input: { type: 'string', alias: 'i', required: true, help: 'prompt rows: JSONL / JSON / Parquet with a "prompt" field (text or message list)', group: 'Input/output' },
   output: { type: 'string', alias: 'o', required: true, help: 'output JSONL: each input row plus "completion" and "completion_tokens" (written atomically)', group: 'Input/output' },
   prompt_field: { type: 'string', default: 'prompt', help: 'field holding the prompt', group: 'Input/output' },
   max_new_tokens: { type: 'int', default: 64, min: 0, help: 'tokens generated per completion at most (EOS included)', group: 'Generation' },
