@@ -51,6 +51,13 @@ export class RejectLog {
   }
 }
 
+/** For commands with --skip_invalid: after a bad row stopped the run, say how to skip such rows instead (stderr). */
+export function hintSkipInvalid(e: unknown, skipping: boolean): void {
+  if (!skipping && e instanceof InvalidRowError) {
+    process.stderr.write('hint: --skip_invalid skips bad rows like the one below (counted by reason, written to a rejects file) instead of stopping\n');
+  }
+}
+
 function safeValue(v: unknown): unknown {
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   if (typeof v === 'string' && v.length > 2000) return `${v.slice(0, 2000)}…`;

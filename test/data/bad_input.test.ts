@@ -37,6 +37,7 @@ for (const c of CASES) {
     assert.ok(r.stderr.includes(`[${c.reason}]`), r.stderr);
     if (c.field) assert.ok(r.stderr.includes(`field "${c.field}"`), r.stderr);
     assert.ok(r.stderr.includes(`value ${c.value}`), r.stderr);
+    assert.match(r.stderr, /hint: --skip_invalid skips bad rows/); // every class here can be skipped
     assert.deepEqual(listDir(dir), ['in.jsonl']); // no output, no temp files
     fs.rmSync(dir, { recursive: true });
   });

@@ -10,7 +10,7 @@ import { runAugment, type RunAugmentOptions } from '../../data/augment.js';
 import { augmentMultiResponseFile } from '../../data/multi.js';
 import { parseScale } from '../../data/goal.js';
 import { parseFieldMap } from '../../data/fields.js';
-import { RejectLog } from '../../data/invalid.js';
+import { hintSkipInvalid, RejectLog } from '../../data/invalid.js';
 import { SCHEMAS, type SchemaName } from '../../data/schema.js';
 
 export const AUGMENT_OPTIONS = {
@@ -100,6 +100,7 @@ export const augmentCommand: Command = {
       return 0;
     } catch (e) {
       log?.abort();
+      hintSkipInvalid(e, log !== null);
       throw e;
     }
   },

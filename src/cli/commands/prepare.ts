@@ -8,7 +8,7 @@ import { RadpoError } from '../../util/errors.js';
 import { prepareUltrafeedback } from '../../data/prepare_ultrafeedback.js';
 import { prepareHelpsteer2 } from '../../data/prepare_helpsteer2.js';
 import { HELPSTEER2_ATTRIBUTES } from '../../data/responses.js';
-import { RejectLog } from '../../data/invalid.js';
+import { hintSkipInvalid, RejectLog } from '../../data/invalid.js';
 
 const BAD_INPUT = {
   skip_invalid: { type: 'boolean', default: false, help: 'skip bad rows (counted by reason, written to the rejects file) instead of stopping', group: 'Bad input' },
@@ -54,7 +54,7 @@ export const prepareUltrafeedbackCommand: Command = {
       process.stdout.write(`  dropped: truthful_qa source ${st.dropped_truthfulqa_source}, TruthfulQA prompts ${st.dropped_truthfulqa_prompt}, fewer than 2 fully rated completions ${st.dropped_too_few_rated}\n`);
       if (log) process.stdout.write(`  ${log.summary()}\n`);
       return 0;
-    } catch (e) { log?.abort(); throw e; }
+    } catch (e) { log?.abort(); hintSkipInvalid(e, log !== null); throw e; }
   },
 };
 
@@ -87,6 +87,6 @@ export const prepareHelpsteer2Command: Command = {
       process.stdout.write(`radpo prepare helpsteer2: ${st.rows_in} rows, ${st.prompts} prompts -> ${st.pairs} pairs (${st.ties} ties) -> ${o.output}\n`);
       if (log) process.stdout.write(`  ${log.summary()}\n`);
       return 0;
-    } catch (e) { log?.abort(); throw e; }
+    } catch (e) { log?.abort(); hintSkipInvalid(e, log !== null); throw e; }
   },
 };
