@@ -53,9 +53,14 @@ export class RejectLog {
 
 /** For commands with --skip_invalid: after a bad row stopped the run, say how to skip such rows instead (stderr). */
 export function hintSkipInvalid(e: unknown, skipping: boolean): void {
-  if (!skipping && e instanceof InvalidRowError) {
-    process.stderr.write('hint: --skip_invalid skips bad rows like the one below (counted by reason, written to a rejects file) instead of stopping\n');
+  if (skipping || !(e instanceof InvalidRowError)) return;
+  const field = e.location.field ?? '';
+  if (e.reason === 'missing_field' && /score|rating/i.test(field) && e.location.line === 1) {
+    // the first row has no score: the file is unscored, not one bad row
+    process.stderr.write('hint: reward augmentation needs scored pairs; map a score column with --field_map, or score the pairs with a model (radpo relabel)\n');
+    return;
   }
+  process.stderr.write('hint: --skip_invalid skips bad rows like the one below (counted by reason, written to a rejects file) instead of stopping\n');
 }
 
 function safeValue(v: unknown): unknown {

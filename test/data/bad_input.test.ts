@@ -86,3 +86,15 @@ test('usage errors exit 2; a missing input names the file', async () => {
   assert.match(r.stderr, /\/nonexistent\/in\.jsonl: input not found/);
   assert.equal((await cli(['augment', 'a', 'b', '-o', 'c'])).code, 2);
 });
+
+test('an unscored file (first row has no score): the hint points to --field_map and radpo relabel, not --skip_invalid', async () => {
+  const dir = tmpDir();
+  const f = path.join(dir, 'hh.jsonl');
+  fs.writeFileSync(f, JSON.stringify({ chosen: '\n\nHuman: hi\n\nAssistant: hello', rejected: '\n\nHuman: hi\n\nAssistant: go away' }) + '\n');
+  const r = await cli(['augment', f, '-o', path.join(dir, 'out.jsonl')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /score is missing \[missing_field\]/);
+  assert.match(r.stderr, /hint: reward augmentation needs scored pairs; map a score column with --field_map, or score the pairs with a model \(radpo relabel\)/);
+  assert.doesNotMatch(r.stderr, /--skip_invalid/);
+  fs.rmSync(dir, { recursive: true });
+});
