@@ -1,6 +1,8 @@
 // Collators: already-tokenized rows -> padded batches with attention and completion masks (TRL layouts), length
 // fitting (max_length, max_prompt_length, truncation_mode) and SFT packing. Not a tokenizer: rows arrive as ids.
 
+import { RadpoError } from '../util/errors.js';
+
 export type TruncationMode = 'keep_start' | 'keep_end';
 
 /** A tokenized preference pair (TRL's prompt_ids / chosen_ids / rejected_ids columns). */
@@ -62,6 +64,18 @@ export function fitSequence(prompt: number[], completion: number[], o: LengthOpt
   // A completion token is scored only from position >= 1 (it needs a preceding token).
   if (!mask.some((m, i) => m === 1 && i > 0)) return null;
   return { ids, mask };
+}
+
+/**
+ * Stops with the reason when fitting dropped every training row (the trainer's generic "no training rows left" would
+ * not say why): no completion token fits in max_length with this truncation mode.
+ */
+export function assertRowsFit(kept: number, dropped: number, o: LengthOptions): void {
+  if (kept > 0 || dropped === 0) return;
+  const keep = o.truncation_mode === 'keep_start' ? '; --truncation_mode keep_end keeps the end of each sequence instead' : '';
+  throw new RadpoError('input', `all ${dropped} training rows were dropped: no completion token fits in max_length ${o.max_length ?? 'none'} ` +
+    `(truncation_mode ${o.truncation_mode}${o.max_prompt_length !== undefined ? `, max_prompt_length ${o.max_prompt_length}` : ''}); raise --max_length${keep}`,
+  { field: 'max_length', value: o.max_length });
 }
 
 /** Fits every pair; pairs where chosen or rejected keeps no completion token are dropped and counted. */

@@ -5,7 +5,7 @@ import { RadpoError } from '../util/errors.js';
 import { resolveOptions } from '../util/options.js';
 import type { PreferencePair } from '../data/types.js';
 import type { Tokenizer } from '../model/tokenizer.js';
-import { collatePreference, fitPairs, type DpoBatch, type LengthOptions, type TokenizedPair } from './collate.js';
+import { assertRowsFit, collatePreference, fitPairs, type DpoBatch, type LengthOptions, type TokenizedPair } from './collate.js';
 import { DPO_OPTIONS, type DpoConfig } from './config.js';
 import { checkLossParams, type LossType } from './losses.js';
 import type { TrainableModel } from './model_api.js';
@@ -52,6 +52,7 @@ export async function trainDpo<M extends TrainableModel = Model>(config: Partial
   const evalRaw = opts.eval ?? (cfg.eval_strategy !== 'no' && cfg.dataset_name ? (await loadTrainRows(cfg, 'dpo', cfg.dataset_test_split)) as PreferencePair[] : []);
   const fitTrain = fitPairs(toTokens(trainRaw), len);
   const fitEval = fitPairs(toTokens(evalRaw), len);
+  assertRowsFit(fitTrain.kept.length, fitTrain.dropped, len);
   let train = fitTrain.kept;
   let evalRows = fitEval.kept;
 

@@ -4,7 +4,7 @@
 import { RadpoError } from '../util/errors.js';
 import { resolveOptions } from '../util/options.js';
 import type { Tokenizer } from '../model/tokenizer.js';
-import { collatePacked, collateSft, fitSft, packSft, type LmBatch, type TokenizedSft } from './collate.js';
+import { assertRowsFit, collatePacked, collateSft, fitSft, packSft, type LmBatch, type TokenizedSft } from './collate.js';
 import { SFT_OPTIONS, type SftConfig } from './config.js';
 import type { TrainableModel } from './model_api.js';
 import type { Model } from '../model/model.js';
@@ -50,6 +50,7 @@ export async function trainSft<M extends TrainableModel = Model>(config: Partial
   const trainRaw = opts.train ?? (await loadTrainRows(cfg, 'sft', cfg.dataset_train_split)) as SftExample[];
   const evalRaw = opts.eval ?? (cfg.eval_strategy !== 'no' && cfg.dataset_name ? (await loadTrainRows(cfg, 'sft', cfg.dataset_test_split)) as SftRow[] : []);
   const tr = prepare(trainRaw), ev = prepare(evalRaw);
+  assertRowsFit(tr.kept.length, tr.dropped, len);
   // Packing happens once, in data order, before shuffling (TRL packs the dataset, then the sampler shuffles rows).
   const group = (rows: TokenizedSft[]): TokenizedSft[][] => (cfg.packing ? packSft(rows, cfg.max_length) : rows.map((r) => [r]));
 

@@ -113,3 +113,14 @@ test('SFT packing trains exactly like the unpacked batch: same loss and gradient
   assert.ok(Math.abs(a.loss! - b.loss!) < 1e-5 * a.loss!, `loss ${a.loss} vs ${b.loss}`);
   assert.ok(Math.abs(a.grad_norm! - b.grad_norm!) < 1e-4 * a.grad_norm!, `grad_norm ${a.grad_norm} vs ${b.grad_norm}`);
 });
+
+test('every row too long for max_length: the error says why and what to change (DPO and SFT)', async () => {
+  const pairs = randomPairs(4, 8).map((p) => ({ ...p, prompt_ids: Array.from({ length: 20 }, (_, i) => 1 + (i % 5)) }));
+  await assert.rejects(trainDpo({ ...base, max_steps: 1, max_length: 16 }, { model: tinyModel(), train: pairs, quiet: true }),
+    /all 4 training rows were dropped: no completion token fits in max_length 16 \(truncation_mode keep_start\); raise --max_length; --truncation_mode keep_end/);
+  const ex = pairs.map((p) => ({ input_ids: [...p.prompt_ids, ...p.chosen_ids], completion_mask: [...p.prompt_ids.map(() => 0), ...p.chosen_ids.map(() => 1)] }));
+  await assert.rejects(trainSft({ ...base, max_steps: 1, max_length: 16 }, { model: tinyModel(), train: ex, quiet: true }), /all 4 training rows were dropped/);
+  // keep_end keeps the completion: trains
+  const r = await trainDpo({ ...base, max_steps: 1, max_length: 16, truncation_mode: 'keep_end' }, { model: tinyModel(), train: pairs, quiet: true });
+  assert.equal(r.globalStep, 1);
+});
