@@ -7,6 +7,7 @@ import { RadpoError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { Model } from '../model/model.js';
 import { Tokenizer } from '../model/tokenizer.js';
+import { checkPairRow } from '../model/tokenize_pair.js';
 import { detectContainer, readRows } from '../data/read.js';
 import { detectSchema, toPreferencePair, PAIR_SCHEMAS } from '../data/schema.js';
 import { isMessageList, type Message, type PreferencePair } from '../data/types.js';
@@ -124,20 +125,28 @@ function tokenizedSftRow(row: Record<string, unknown>, file: string, line: numbe
   return { input_ids: row.input_ids, completion_mask: mask as number[] };
 }
 
-/** SFT rows: prompt/completion (text or messages), or messages (the last assistant turn is the completion). */
+/**
+ * SFT rows: prompt/completion (text or messages); messages (the last assistant turn is the completion); preference
+ * rows, trained on the chosen response: prompt + chosen (TRL's explicit-prompt formats, radpo augment's output, so
+ * SFT on augmented data is reward-conditioned SFT) or a chosen conversation (implicit prompt); text (every token).
+ * Checked here, with file and line, so later tokenization never meets a malformed row.
+ */
 export function toSftRow(row: Record<string, unknown>, file: string, line: number): SftRow {
-  if (row.prompt !== undefined && row.completion !== undefined) return { prompt: row.prompt as SftRow['prompt'], completion: row.completion as SftRow['completion'] };
-  if (isMessageList(row.messages)) {
+  const where = { file, line };
+  let r: { prompt: unknown; completion: unknown }, field: string;
+  if (row.prompt !== undefined && row.completion !== undefined) { r = { prompt: row.prompt, completion: row.completion }; field = 'prompt'; }
+  else if (isMessageList(row.messages)) {
     const msgs = row.messages;
     const last = msgs[msgs.length - 1] as Message;
     if (last.role !== 'assistant') throw new RadpoError('input', 'the last message must be the assistant turn to train on', { file, line, field: 'messages', value: last });
-    return { prompt: msgs.slice(0, -1), completion: [last] };
+    r = { prompt: msgs.slice(0, -1), completion: [last] }; field = 'messages';
+  } else if (row.prompt !== undefined && row.chosen !== undefined) { r = { prompt: row.prompt, completion: row.chosen }; field = 'prompt'; }
+  else if (isMessageList(row.chosen)) { r = { prompt: row.chosen.slice(0, -1), completion: row.chosen.slice(-1) }; field = 'chosen'; }
+  else if (typeof row.text === 'string') return { prompt: '', completion: row.text }; // language modelling: every token
+  else throw new RadpoError('input', 'an SFT row needs "prompt" + "completion", "messages", "prompt" + "chosen", or "text"', { file, line });
+  const checked = checkPairRow(r, where);
+  if (Array.isArray(checked.prompt) && checked.prompt.length === 0) {
+    throw new RadpoError('input', 'the conversation has no turn before the assistant reply to condition on', { file, line, field, value: Array.isArray(row[field]) ? row[field] : r.prompt });
   }
-  if (isMessageList(row.chosen)) {
-    // preference data used for SFT: train on the chosen conversation
-    const msgs = row.chosen;
-    return { prompt: msgs.slice(0, -1), completion: msgs.slice(-1) };
-  }
-  if (typeof row.text === 'string') return { prompt: '', completion: row.text }; // language modelling: every token
-  throw new RadpoError('input', 'an SFT row needs "prompt" + "completion", "messages" or "text"', { file, line });
+  return { prompt: checked.prompt as SftRow['prompt'], completion: checked.completion as SftRow['completion'] };
 }
