@@ -16,9 +16,12 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
-  // the 1e-9 guards floor() against 0.3 / 0.1 = 2.9999999999999996
-  for (let v = Math.floor(lo / step + 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-  if (out[out.length - 1]! < hi - step * 1e-9) out.push(Number((out[out.length - 1]! + step).toPrecision(12)));
+  // Ticks are k * step for whole k (not a running sum, which drifts: -0.5 + 5 x 0.1 = -2.8e-17 instead of 0);
+  // the 1e-9 guards floor() against 0.3 / 0.1 = 2.9999999999999996.
+  const tick = (k: number): number => { const v = Number((k * step).toPrecision(12)); return Math.abs(v) < step * 1e-9 ? 0 : v; };
+  let k = Math.floor(lo / step + 1e-9);
+  for (; k * step <= hi + step * 1e-9; k++) out.push(tick(k));
+  if (out[out.length - 1]! < hi - step * 1e-9) out.push(tick(k));
   return out;
 }
 
@@ -36,6 +39,8 @@ export interface LineSeries {
   band?: [number, number, number][];
   dashed?: boolean;
   color?: string;
+  /** Leave out of the legend (a second line of a series already listed, explained in the title). */
+  noLegend?: boolean;
 }
 
 export interface LineChartSpec {
@@ -129,7 +134,7 @@ export function lineChart(spec: LineChartSpec): string {
       if (spec.markers || pts.length === 1) for (const [x, y] of pts) parts.push(`<circle cx="${f.sx(x).toFixed(1)}" cy="${f.sy(y).toFixed(1)}" r="3.2" fill="${color}"/>`);
     }
   });
-  parts.push(legend(spec.series.map((s, i) => ({ name: s.name, color: s.color ?? PALETTE[i % PALETTE.length]!, dashed: s.dashed })), f.x0 + 4, f.y1 - 16));
+  parts.push(legend(spec.series.flatMap((s, i) => (s.noLegend ? [] : [{ name: s.name, color: s.color ?? PALETTE[i % PALETTE.length]!, dashed: s.dashed }])), f.x0 + 4, f.y1 - 16));
   parts.push('</svg>');
   return parts.join('');
 }

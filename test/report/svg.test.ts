@@ -7,6 +7,9 @@ test('nice ticks are 1/2/2.5/5 x 10^k steps covering the range (hand-checked)', 
   assert.deepEqual(niceTicks(0, 10, 5), [0, 2, 4, 6, 8, 10]);
   assert.deepEqual(niceTicks(0.3, 0.72, 5), [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]);
   assert.deepEqual(niceTicks(-1, 1, 4), [-1, -0.5, 0, 0.5, 1]);
+  // zero is exactly 0, not a running sum's -2.8e-17 (seen on a training report: -0.5 + 5 x 0.1)
+  assert.deepEqual(niceTicks(-0.47, 0.1, 6), [-0.5, -0.4, -0.3, -0.2, -0.1, 0, 0.1]);
+  assert.ok(Object.is(niceTicks(-0.47, 0.1, 6)[5], 0));
 });
 
 test('charts map data to pixels: a line from (0,0) to (10,10) spans the plot box; bars carry their values', () => {
