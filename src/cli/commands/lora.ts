@@ -9,14 +9,9 @@ import { LORA_OPTIONS } from '../../model/lora_model.js';
 import { trainLoraDpo, trainLoraSft } from '../../model/lora_train.js';
 import { mergeAdapter } from '../../model/lora_io.js';
 import type { OptionTable } from '../../util/options.js';
-import type { TrainResult } from '../../train/trainer.js';
+import { trainSummary } from './train.js';
 
 const ADAPTER = { adapter: { type: 'string', help: 'continue training this PEFT adapter folder instead of a fresh one', group: 'LoRA' } } as const satisfies OptionTable;
-
-function summary(kind: string, r: TrainResult<unknown>): string {
-  const last = [...r.metrics].reverse().find((m) => m.loss !== undefined);
-  return `radpo lora ${kind}: ${r.globalStep} steps${last ? `, loss ${last.loss!.toFixed(4)}` : ''}${r.outputDir ? ` -> ${r.outputDir} (PEFT adapter)` : ''}\n`;
-}
 
 function need(o: { model_name_or_path?: unknown; dataset_name?: unknown }): void {
   if (!o.model_name_or_path) throw new RadpoError('usage', 'missing --model_name_or_path (the base model folder)');
@@ -41,7 +36,7 @@ function loraTrainCommand(kind: 'sft' | 'dpo'): Command {
       const { adapter, use_peft: _u, ...cfg } = p.options as Record<string, unknown>;
       const o = typeof adapter === 'string' ? { adapter } : {};
       const r = dpo ? await trainLoraDpo(cfg, o) : await trainLoraSft(cfg, o);
-      process.stdout.write(summary(kind, r));
+      process.stdout.write(trainSummary(`radpo lora ${kind}`, r, ' (PEFT adapter)'));
       return 0;
     },
   };

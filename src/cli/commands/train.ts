@@ -11,17 +11,17 @@ import type { TrainResult } from '../../train/trainer.js';
 import { LORA_OPTIONS } from '../../model/lora_model.js';
 import { trainLoraDpo, trainLoraSft } from '../../model/lora_train.js';
 
-function summary(kind: string, r: TrainResult<unknown>): string {
+/** One-line summary of a training run (`radpo train` and `radpo lora`): steps, last loss and accuracy, dropped rows, output. */
+export function trainSummary(label: string, r: TrainResult<unknown>, outNote = ''): string {
   const last = [...r.metrics].reverse().find((m) => m.loss !== undefined);
   const ev = [...r.metrics].reverse().find((m) => m.eval_loss !== undefined);
-  const parts = [`radpo train ${kind}: ${r.globalStep} steps`];
+  const parts = [`${label}: ${r.globalStep} steps`];
   if (last) parts.push(`loss ${last.loss!.toFixed(4)}`);
   if (last?.['rewards/accuracies'] !== undefined) parts.push(`rewards/accuracies ${last['rewards/accuracies'].toFixed(3)}`);
   if (ev) parts.push(`eval_loss ${ev.eval_loss!.toFixed(4)}`);
   const dropped = r.metrics[0]?.dropped_train_rows;
   if (dropped) parts.push(`${dropped} training rows dropped (too long for max_length)`);
-  if (r.outputDir) parts.push(`-> ${r.outputDir}`);
-  return parts.join(', ') + '\n';
+  return parts.join(', ') + (r.outputDir ? ` -> ${r.outputDir}${outNote}` : '') + '\n';
 }
 
 function requireKeys(o: { model_name_or_path?: string | undefined; dataset_name?: string | undefined }): void {
@@ -48,7 +48,7 @@ export const trainSftCommand: Command = {
     if (!p) return 0;
     requireKeys(p.options);
     const { use_peft, ...cfg } = p.options;
-    process.stdout.write(summary('sft', use_peft ? await trainLoraSft(cfg) : await trainSft(withoutLora(cfg))));
+    process.stdout.write(trainSummary('radpo train sft', use_peft ? await trainLoraSft(cfg) : await trainSft(withoutLora(cfg))));
     return 0;
   },
 };
@@ -65,7 +65,7 @@ export const trainDpoCommand: Command = {
     if (!p) return 0;
     requireKeys(p.options);
     const { use_peft, ...cfg } = p.options;
-    process.stdout.write(summary('dpo', use_peft ? await trainLoraDpo(cfg) : await trainDpo(withoutLora(cfg))));
+    process.stdout.write(trainSummary('radpo train dpo', use_peft ? await trainLoraDpo(cfg) : await trainDpo(withoutLora(cfg))));
     return 0;
   },
 };
