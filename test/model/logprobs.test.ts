@@ -128,6 +128,9 @@ test('radpo logprobs: output rows in input order, bad rows named by file and lin
     await assert.rejects(logprobsCommand.run(['--model', modelDir, '--input', input, '-o', path.join(dir, 'bad.jsonl')]),
       (e: unknown) => e instanceof Error && e.message.includes('in.jsonl:2, field "completion", value 3'));
     assert.equal(fs.existsSync(path.join(dir, 'bad.jsonl')), false);
+    fs.writeFileSync(input, JSON.stringify({ prompt: 'x', chosen: 'a', rejected: 'b' }) + '\n');
+    await assert.rejects(logprobsCommand.run(['--model', modelDir, '--input', input, '-o', path.join(dir, 'bad.jsonl')]),
+      /in\.jsonl:1, field "completion": a preference row \(chosen \/ rejected\).*radpo relabel/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -50,6 +50,10 @@ export const logprobsCommand: Command = {
     };
     for await (const { row, line, file } of readRows(o.input, { split: o.split })) {
       const where = { file, line };
+      const r = row as Record<string, unknown>;
+      if (r && typeof r === 'object' && r.completion === undefined && r.chosen !== undefined && r.rejected !== undefined) {
+        throw new RadpoError('input', 'a preference row (chosen / rejected): logprobs scores "prompt" + "completion" rows; write chosen and rejected as two such rows, or use `radpo relabel` for implicit rewards of both', { ...where, field: 'completion' });
+      }
       const pair = checkPairRow(row, where);
       const t = tokenizePair(tok, pair, { ...tokOpts, where });
       for (const id of t.input_ids) {
