@@ -60,6 +60,11 @@ export function hintSkipInvalid(e: unknown, skipping: boolean): void {
     process.stderr.write('hint: reward augmentation needs scored pairs; map a score column with --field_map, or score the pairs with a model (radpo relabel)\n');
     return;
   }
+  if (e.reason === 'malformed_json' && e.location.line === 1) {
+    // the very first line is not JSON: most likely not a JSON Lines file at all (pretty-printed, commented)
+    process.stderr.write('hint: a .jsonl file needs one JSON object per line; a .json file may hold one array of rows (pretty-printed is fine, comments are not)\n');
+    return;
+  }
   process.stderr.write('hint: --skip_invalid skips bad rows like the one below (counted by reason, written to a rejects file) instead of stopping\n');
 }
 

@@ -98,3 +98,19 @@ test('an unscored file (first row has no score): the hint points to --field_map 
   assert.doesNotMatch(r.stderr, /--skip_invalid/);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('a pretty-printed file read as JSON Lines: the hint explains the line format, not --skip_invalid', async () => {
+  const dir = tmpDir();
+  const f = path.join(dir, 'pretty.jsonl');
+  fs.writeFileSync(f, JSON.stringify(h4Row('P', 'a', 'b', 8, 3), null, 2) + '\n'); // one pretty-printed object
+  const r = await cli(['augment', f, '-o', path.join(dir, 'out.jsonl')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /pretty\.jsonl:1.*\[malformed_json\]/);
+  assert.match(r.stderr, /hint: a \.jsonl file needs one JSON object per line; a \.json file may hold one array of rows/);
+  assert.doesNotMatch(r.stderr, /--skip_invalid/);
+  // the same row in an array, pretty-printed, is read
+  const j = path.join(dir, 'rows.json');
+  fs.writeFileSync(j, JSON.stringify([h4Row('P', 'a', 'b', 8, 3)], null, 2) + '\n');
+  assert.equal((await cli(['augment', j, '-o', path.join(dir, 'out.jsonl')])).code, 0);
+  fs.rmSync(dir, { recursive: true });
+});
