@@ -136,8 +136,8 @@ function swappedSides(row: Row, out: Override = {}): Override {
 
 export class Relabeler {
   private readonly fmt: GoalFormat;
-  private readonly textCache = new Map<string, string>();
-  private readonly numTextCache = new Map<number, string>();   // single goals by value (no number-to-string per row)
+  // Keyed by the goal itself when it is a number (no number-to-string per row), else by its JSON.
+  private readonly textCache = new Map<string | number, string>();
   constructor(readonly opts: RelabelOptions) {
     this.fmt = { template: opts.goal_template, scale: opts.goal_scale ?? opts.score_scale ?? [1, 10] };
   }
@@ -148,16 +148,7 @@ export class Relabeler {
   }
 
   text(g: Goal): string {
-    if (typeof g === 'number') {
-      let t = this.numTextCache.get(g);
-      if (t === undefined) {
-        t = goalText(g, this.fmt);
-        if (this.numTextCache.size > 10000) this.numTextCache.clear();
-        this.numTextCache.set(g, t);
-      }
-      return t;
-    }
-    const key = JSON.stringify(g);
+    const key = typeof g === 'number' ? g : JSON.stringify(g);
     let t = this.textCache.get(key);
     if (t === undefined) {
       t = goalText(g, this.fmt);

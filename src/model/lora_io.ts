@@ -115,7 +115,7 @@ export async function mergeAdapter(baseDir: string, adapterDir: string, outDir: 
  * the adapter computes without dropout). The tokenizer comes from the adapter folder when it has tokenizer.json,
  * else from the base.
  */
-export async function resolveInferenceModel(modelDir: string, adapterDir?: string): Promise<{ model: Model; tokenizerDir: string; base: string; adapter: string | null }> {
+export async function resolveInferenceModel(modelDir: string, adapterDir?: string): Promise<{ model: Model; tokenizerDir: string }> {
   let base = modelDir, adapter = adapterDir ?? null;
   if (!fs.existsSync(path.join(modelDir, 'config.json')) && fs.existsSync(path.join(modelDir, ADAPTER_CONFIG))) {
     if (adapterDir) throw new RadpoError('usage', '--model is an adapter folder and --adapter is set too: pass the base model as --model', { file: modelDir });
@@ -131,5 +131,5 @@ export async function resolveInferenceModel(modelDir: string, adapterDir?: strin
   const model = await Model.load(base);
   if (adapter !== null) await loadAdapter(adapter, model.config).mergeInto(model.params);
   const tokenizerDir = adapter !== null && fs.existsSync(path.join(adapter, 'tokenizer.json')) ? adapter : base;
-  return { model, tokenizerDir, base, adapter };
+  return { model, tokenizerDir };
 }

@@ -146,7 +146,7 @@ export function toSftRow(row: Record<string, unknown>, file: string, line: numbe
   else throw new RadpoError('input', 'an SFT row needs "prompt" + "completion", "messages", "prompt" + "chosen", or "text"', { file, line });
   const checked = checkPairRow(r, where);
   if (Array.isArray(checked.prompt) && checked.prompt.length === 0) {
-    throw new RadpoError('input', 'the conversation has no turn before the assistant reply to condition on', { file, line, field, value: Array.isArray(row[field]) ? row[field] : r.prompt });
+    throw new RadpoError('input', 'the conversation has no turn before the assistant reply to condition on', { file, line, field, value: row[field] });
   }
   return { prompt: checked.prompt as SftRow['prompt'], completion: checked.completion as SftRow['completion'] };
 }

@@ -65,7 +65,7 @@ export async function attentionForward(y: Vec, probs: Vec, q: Vec, k: Vec, v: Ve
   await mm(y, probs, v, G * T, HS, T, { batch: B * NKV });
 }
 
-/** First visible key of query i in row b, or -1 when it sees none (j0..i with the mask's gaps). */
+/** [first key query i of row b may see, whether it sees any real key at all] (j0..i with the mask's gaps). */
 function visibleRange(m: AttnMask, b: number, T: number, i: number): [number, boolean] {
   const j0 = firstVisibleKey(m, b, T, i);
   if (!m.attentionMask) return [j0, true];
