@@ -15,6 +15,7 @@ import { biasBackward, linearForward, mm } from './kernels/linear.js';
 import { ropeInvFreq, ropeRotate, ropeTables } from './kernels/rope.js';
 import { packedSegmentStarts, type AttnShape } from './kernels/attention.js';
 import { attentionBackwardBlocked, attentionForwardBlocked } from './kernels/attention_blocked.js';
+import { attentionBackwardFused, attentionForwardFused, useFusedAttention } from './kernels/attention_fused.js';
 import { ortResidualRmsnorm, ortRmsnormBackward, ortSwiglu, ortSwigluBackward } from './kernels/ort_ops.js';
 
 /**
@@ -67,7 +68,7 @@ interface LayerActs {
   q: Float32Array;      // [B, NH, T, HS] after RoPE
   k: Float32Array;      // [B, NKV, T, HS] after RoPE
   v: Float32Array;      // [B, NKV, T, HS]
-  probs: Float32Array;  // blocked causal probs (attention_blocked.ts), at most [B, NH, T, T]
+  probs: Float32Array;  // [B, NH, T, T] (attention_fused.ts) or the blocked causal probs (attention_blocked.ts)
   yt: Float32Array;     // [N, NH*HS] attention output, o_proj input
   x2: Float32Array;     // [N, C] residual after attention
   ln2: Float32Array;    // [N, C]
@@ -107,7 +108,7 @@ export class Model {
   private trainActs: Acts | null = null;
   private evalActs: Acts | null = null;
   private scratch: GradScratch | null = null;
-  private saved: { ids: Int32Array; B: number; T: number; acts: Acts } | null = null;
+  private saved: { ids: Int32Array; B: number; T: number; acts: Acts; fusedAttn: boolean } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(config: ModelConfig, params?: ParamStore) {
@@ -212,7 +213,7 @@ export class Model {
     const train = opts.train === true;
     const a = this.acts(B, T, train);
     if (train) this.saved = null;
-    const shape: AttnShape = { B, T, NH, NKV, HS };
+    const shape: AttnShape = { B, T, NH, NKV, HS }, fusedAttn = useFusedAttention(shape);
     mark(null);
     if (!a.tablePos || !sameInts(a.tablePos, pos)) { ropeTables(a.cos, a.sin, pos, this.invFreq, N); a.tablePos = pos.slice(); }
 
@@ -228,7 +229,7 @@ export class Model {
       mark('f.gemm_qkv');
       splitHeadsRope(s.q, s.k, s.v, a.qkv, a.cos, a.sin, B, T, NH, NKV, HS);
       mark('f.split+rope');
-      await attentionForwardBlocked(s.yt, s.probs, s.q, s.k, s.v, shape, this.attnMask(l, mask, segStart), true); // yt [N, Q] directly
+      await (fusedAttn ? attentionForwardFused : attentionForwardBlocked)(s.yt, s.probs, s.q, s.k, s.v, shape, this.attnMask(l, mask, segStart), true); // yt [N, Q] directly
       mark('f.attention');
       await linearForward(a.tmp, s.yt, p.view(n.o), this.config.o_bias ? p.view(n.ob) : null, N, Q, C);
       if (this.adapter) await this.adapter.forward(l, 'o', a.tmp, s.yt, N, train);
@@ -254,7 +255,7 @@ export class Model {
     const logits = opts.logitsOut ?? new Float32Array(N * V);
     await linearForward(logits, a.lnf, this.lmHead(p), null, N, C, V);
     mark('f.gemm_lm_head');
-    if (train) this.saved = { ids: ids.slice(), B, T, acts: a };
+    if (train) this.saved = { ids: ids.slice(), B, T, acts: a, fusedAttn };
     return logits;
   }
 
@@ -277,7 +278,7 @@ export class Model {
     const ad = this.adapter, frozen = ad?.freezeBase === true;
     if (!this.grads && !frozen) throw new Error('Model.backward: call enableGrad() first');
     if (!this.saved) throw new Error('Model.backward: no saved activations; call forward(..., { train: true }) first');
-    const { ids, B, T, acts: a } = this.saved;
+    const { ids, B, T, acts: a, fusedAttn } = this.saved;
     const { C, V, L, NH, NKV, HS, I, Q, KV } = this.dims(), N = B * T, p = this.params;
     // Frozen base (adapter training): parameter gradients go to a throwaway [C] buffer or are skipped.
     const g = this.grads as ParamStore, dnorm = (name: string): Float32Array => (frozen ? new Float32Array(C) : g.view(name));
@@ -315,7 +316,8 @@ export class Model {
       if (!frozen) await mm(g.view(n.o), s.dres, x.yt, C, Q, N, { transA: true, accumulate: true });
       if (this.config.o_bias && !frozen) biasBackward(g.view(n.ob), s.dres, N, C);
       mark('b.gemm_o');
-      await attentionBackwardBlocked(s.dq, s.dk, s.dv, s.dyt, x.q, x.k, x.v, x.probs, shape, this.config.layer_windows[l] ?? null, true);
+      if (fusedAttn) await attentionBackwardFused(s.dq, s.dk, s.dv, s.dyt, x.q, x.k, x.v, x.probs, shape, true);
+      else await attentionBackwardBlocked(s.dq, s.dk, s.dv, s.dyt, x.q, x.k, x.v, x.probs, shape, this.config.layer_windows[l] ?? null, true);
       mark('b.attention');
       joinHeadsRope(s.dqkv, s.dq, s.dk, s.dv, a.cos, a.sin, B, T, NH, NKV, HS);
       if (this.config.qkv_bias && !frozen) biasBackward(g.span(n.qb, n.vb), s.dqkv, N, Q + 2 * KV);

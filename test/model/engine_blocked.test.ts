@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { Model } from '../../src/model/model.js';
 import { parseModelConfig } from '../../src/model/config.js';
 import { crossEntropy } from '../../src/model/kernels/loss.js';
-import { attnBlockSettings } from '../../src/model/kernels/attention_blocked.js';
-import { relErr } from './engine_helpers.js';
+import { attnPathName, relErr, withAttnPath, type AttnPath } from './engine_helpers.js';
 
-// The model trains through the blocked causal attention. engine.test.ts checks the model against finite differences
-// with one block (T = 6 < block); here several blocks (sizes 1, 2, 4: T not a multiple) must give the same logits and
-// gradients (float32 with a different GEMM split: 1e-5 relative, norm-wise).
+// The model trains through the fused attention graphs (sequences up to attnFusedSettings.maxT) or the blocked causal
+// kernel (longer ones). engine.test.ts checks the model against finite differences on the fused path with one query
+// block (T = 6); here the fused path with 2 and 4 query blocks and the blocked path with several blocks (sizes 1, 2,
+// 4: T not a multiple; 64: one block) must give the same logits and gradients (float32 with a different GEMM split:
+// 1e-5 relative, norm-wise).
 
 const tiny = (extra: Record<string, unknown>) => parseModelConfig({
   vocab_size: 11, hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
@@ -20,27 +21,23 @@ const ids = new Int32Array([3, 1, 4, 1, 0, 0, 0, 0, 5, 9, 2, 6]);
 const mask = new Uint8Array([1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1]);
 const pos = new Int32Array([0, 1, 2, 3, 4, 5, 0, 0, 0, 1, 2, 3]);
 
-async function run(cfg: ReturnType<typeof tiny>, block: number): Promise<{ logits: Float32Array; grads: Float32Array }> {
-  const saved = attnBlockSettings.block;
-  attnBlockSettings.block = block;
-  try {
+async function run(cfg: ReturnType<typeof tiny>, path: AttnPath): Promise<{ logits: Float32Array; grads: Float32Array }> {
+  return withAttnPath(path, async () => {
     const m = Model.init(cfg, 3, { initializerRange: 0.5 });
     m.enableGrad();
     const logits = await m.forward(ids, B, T, { attentionMask: mask, positionIds: pos, train: true });
     await m.backward(crossEntropy(logits, ids, B, T, cfg.vocab_size, mask).dlogits);
     return { logits, grads: m.grads!.data.slice() };
-  } finally {
-    attnBlockSettings.block = saved;
-  }
+  });
 }
 
 for (const [label, cfg] of [['qwen2 (GQA, padding)', tiny({ model_type: 'qwen2' })], ['mistral (sliding window 2)', tiny({ model_type: 'mistral', sliding_window: 2 })]] as const) {
-  test(`model ${label}: logits and gradients do not depend on the attention block size`, async () => {
-    const ref = await run(cfg, 64);
-    for (const block of [1, 2, 4]) {
-      const r = await run(cfg, block);
-      assert.ok(relErr(r.logits, ref.logits) < 1e-5, `block ${block}: logits ${relErr(r.logits, ref.logits)}`);
-      assert.ok(relErr(r.grads, ref.grads) < 1e-5, `block ${block}: grads ${relErr(r.grads, ref.grads)}`);
+  test(`model ${label}: logits and gradients do not depend on the attention path (fused with 1, 2, 4 query blocks; blocked with any block size)`, async () => {
+    const ref = await run(cfg, { fused: 1 });
+    for (const path of [{ fused: 2 }, { fused: 4 }, { block: 1 }, { block: 2 }, { block: 4 }, { block: 64 }]) {
+      const r = await run(cfg, path), name = attnPathName(path);
+      assert.ok(relErr(r.logits, ref.logits) < 1e-5, `${name}: logits ${relErr(r.logits, ref.logits)}`);
+      assert.ok(relErr(r.grads, ref.grads) < 1e-5, `${name}: grads ${relErr(r.grads, ref.grads)}`);
     }
   });
 }

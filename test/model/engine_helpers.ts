@@ -2,6 +2,8 @@
 // Not a test file itself (no .test.ts suffix).
 
 import { Rng } from '../../src/util/rng.js';
+import { attnBlockSettings } from '../../src/model/kernels/attention_blocked.js';
+import { attnFusedSettings } from '../../src/model/kernels/attention_fused.js';
 
 export function randn(rng: Rng, n: number, scale = 1): Float64Array {
   const a = new Float64Array(n);
@@ -33,4 +35,16 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-12
   let d = 0, m = 0;
   for (let i = 0; i < b.length; i++) { d = Math.max(d, Math.abs(a[i]! - b[i]!)); m = Math.max(m, Math.abs(b[i]!)); }
   return d / (m + floor);
+}
+
+/** The model's attention paths: the fused graphs with a number of query blocks, or the blocked kernel with a block size. */
+export type AttnPath = { fused: number } | { block: number };
+export const attnPathName = (p: AttnPath): string => ('fused' in p ? `fused, ${p.fused} block(s)` : `blocked ${p.block}`);
+
+/** Runs fn with the model forced onto one attention path (settings restored after). */
+export async function withAttnPath<R>(path: AttnPath, fn: () => Promise<R>): Promise<R> {
+  const savedBlock = attnBlockSettings.block, savedFused = { ...attnFusedSettings };
+  if ('fused' in path) { const nb = path.fused; Object.assign(attnFusedSettings, { maxT: Infinity, blocks: () => nb }); }
+  else { attnFusedSettings.maxT = 0; attnBlockSettings.block = path.block; }
+  try { return await fn(); } finally { attnBlockSettings.block = savedBlock; Object.assign(attnFusedSettings, savedFused); }
 }

@@ -4,6 +4,7 @@ import { Rng } from '../../src/util/rng.js';
 import { randn, relErr } from './engine_helpers.js';
 import { attentionForward, attentionBackward, type AttnShape, type AttnMask } from '../../src/model/kernels/attention.js';
 import { attentionForwardBlocked, attentionBackwardBlocked, attnBlockSettings, blockedProbsLength } from '../../src/model/kernels/attention_blocked.js';
+import { attentionForwardFused, attentionBackwardFused, attnFusedSettings, fusedProbsLength } from '../../src/model/kernels/attention_fused.js';
 import { rmsnormForward, rmsnormBackward, residualRmsnormForward } from '../../src/model/kernels/rmsnorm.js';
 import { ortResidualRmsnorm, ortRmsnormBackward, ortScaledSoftmax } from '../../src/model/kernels/ort_ops.js';
 
@@ -65,6 +66,64 @@ for (const [label, s, mask, window, block, segStart] of CASES) {
     }
   });
 }
+
+/** The float64 full kernel's outputs for one case (the reference for both float32 paths). */
+async function reference(s: AttnShape, m: AttnMask, q: Float64Array, k: Float64Array, v: Float64Array, dy: Float64Array) {
+  const { B, NH, T } = s;
+  const y64 = new Float64Array(q.length), p64 = new Float64Array(B * NH * T * T);
+  const dq64 = new Float64Array(q.length), dk64 = new Float64Array(k.length), dv64 = new Float64Array(v.length);
+  await attentionForward(y64, p64, q, k, v, s, m);
+  await attentionBackward(dq64, dk64, dv64, new Float64Array(p64.length), dy, q, k, v, p64, s);
+  return { y64, p64, dq64, dk64, dv64 };
+}
+
+for (const [label, s, mask, window, , segStart] of CASES) {
+  test(`fused attention graphs (${label}): forward, probs and backward match the full float64 kernel, 1-3 query blocks, both layouts`, async () => {
+    const rng = new Rng(41), { B, T, NH, NKV, HS } = s, m: AttnMask = { attentionMask: mask, window, segStart: segStart ?? null };
+    const q = randn(rng, B * NH * T * HS), k = randn(rng, B * NKV * T * HS), v = randn(rng, B * NKV * T * HS), dy = randn(rng, q.length);
+    const { y64, p64, dq64, dk64, dv64 } = await reference(s, m, q, k, v, dy);
+    const [q32, k32, v32, dy32] = [q, k, v, dy].map((x) => Float32Array.from(x)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const saved = attnFusedSettings.blocks;
+    try {
+      for (const nb of [1, 2, 3]) for (const tokens of [false, true]) {
+        attnFusedSettings.blocks = () => nb;
+        const n = fusedProbsLength(s);
+        assert.ok(n <= B * NH * T * T && (nb > 1 || n === B * NH * T * T));
+        const y = new Float32Array(q.length).fill(NaN), p = new Float32Array(n).fill(NaN);
+        const dq = new Float32Array(q.length).fill(NaN), dk = new Float32Array(k.length).fill(NaN), dv = new Float32Array(v.length).fill(NaN);
+        await attentionForwardFused(y, p, q32, k32, v32, s, m, tokens);
+        await attentionBackwardFused(dq, dk, dv, tokens ? toTokens(dy32, B, NH, T, HS) : dy32, q32, k32, v32, p, s, tokens);
+        const at = `${nb} block(s), ${tokens ? 'tokens' : 'heads'}`;
+        const want = tokens ? toTokens(Float32Array.from(y64), B, NH, T, HS) : y64;
+        assert.ok(relErr(y, want) < TOL, `y (${at}) ${relErr(y, want)}`);
+        if (nb === 1) {
+          assert.ok(relErr(p, p64) < TOL, `probs ${relErr(p, p64)}`);
+          // masked keys and queries that see nothing: exactly 0, as in the reference
+          for (let i = 0; i < p.length; i++) if (p64[i] === 0) assert.equal(p[i], 0, `probs[${i}]`);
+        }
+        assert.ok(relErr(dq, dq64) < TOL, `dq (${at}) ${relErr(dq, dq64)}`);
+        assert.ok(relErr(dk, dk64) < TOL, `dk (${at}) ${relErr(dk, dk64)}`);
+        assert.ok(relErr(dv, dv64) < TOL, `dv (${at}) ${relErr(dv, dv64)}`);
+        assert.ok(dq.every(Number.isFinite) && dk.every(Number.isFinite) && dv.every(Number.isFinite) && y.every(Number.isFinite), at);
+      }
+    } finally {
+      attnFusedSettings.blocks = saved;
+    }
+  });
+}
+
+test('fused attention: a padding mask changed in place (same array) is not served from the mask cache', async () => {
+  const rng = new Rng(45), s: AttnShape = { B: 2, T: 5, NH: 2, NKV: 1, HS: 3 };
+  const q = randn(rng, 2 * 2 * 5 * 3), k = randn(rng, 2 * 5 * 3), v = randn(rng, 2 * 5 * 3);
+  const [q32, k32, v32] = [q, k, v].map((x) => Float32Array.from(x)) as [Float32Array, Float32Array, Float32Array];
+  const mask = new Uint8Array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+  const y = new Float32Array(q.length), p = new Float32Array(2 * 2 * 5 * 5);
+  await attentionForwardFused(y, p, q32, k32, v32, s, { attentionMask: mask, window: null });
+  mask.set([0, 0, 1, 1, 1], 5); // row 1 now left-padded
+  await attentionForwardFused(y, p, q32, k32, v32, s, { attentionMask: mask, window: null });
+  const { y64 } = await reference(s, { attentionMask: mask, window: null }, q, k, v, new Float64Array(q.length));
+  assert.ok(relErr(y, y64) < TOL, `y ${relErr(y, y64)}`);
+});
 
 test('residual + RMSNorm: fused TypeScript kernel equals add then rmsnormForward exactly; the ORT graph within float32 rounding', async () => {
   const rng = new Rng(42), N = 5, C = 7, eps = 1e-5; // C not a multiple of 4: the unrolled tail runs

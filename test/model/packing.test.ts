@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { Model } from '../../src/model/model.js';
 import { parseModelConfig } from '../../src/model/config.js';
 import { packedSegmentStarts } from '../../src/model/kernels/attention.js';
-import { attnBlockSettings } from '../../src/model/kernels/attention_blocked.js';
 import { Rng } from '../../src/util/rng.js';
-import { relErr } from './engine_helpers.js';
+import { attnPathName, relErr, withAttnPath, type AttnPath } from './engine_helpers.js';
 
 // Packed rows (SFT packing): several examples in one row, position ids restarting at each. Attention must stay
 // inside each example, so a packed row gives every example exactly the logits and gradients it gets alone.
@@ -33,7 +32,7 @@ for (const [label, cfg] of [
   ['qwen2 (q/k/v bias)', tiny({ model_type: 'qwen2' })],
   ['mistral (sliding window 3)', tiny({ model_type: 'mistral', sliding_window: 3 })],
 ] as const) {
-  test(`packed row (${label}): each example gets the logits and gradients it gets alone, for every attention block size`, async () => {
+  test(`packed row (${label}): each example gets the logits and gradients it gets alone, fused (1 or 3 query blocks) and blocked attention`, async () => {
     const V = cfg.vocab_size, rng = new Rng(7);
     const ids = new Int32Array(T), pos = new Int32Array(T), mask = new Uint8Array(T);
     const offsets: number[] = [];
@@ -46,30 +45,26 @@ for (const [label, cfg] of [
     // upstream gradient: random on real tokens, 0 on padding
     const dlogits = new Float32Array(T * V);
     for (let t = 0; t < o; t++) for (let v = 0; v < V; v++) dlogits[t * V + v] = rng.normal();
-    const saved = attnBlockSettings.block;
-    try {
-      for (const block of [2, 5, 64]) {
-        attnBlockSettings.block = block;
-        const packed = Model.init(cfg, 3, { initializerRange: 0.5 });
-        packed.enableGrad();
-        const logits = await packed.forward(ids, 1, T, { attentionMask: mask, positionIds: pos, train: true });
-        await packed.backward(dlogits);
+    const paths: AttnPath[] = [{ fused: 1 }, { fused: 3 }, { block: 2 }, { block: 5 }, { block: 64 }];
+    for (const path of paths) await withAttnPath(path, async () => {
+      const name = attnPathName(path);
+      const packed = Model.init(cfg, 3, { initializerRange: 0.5 });
+      packed.enableGrad();
+      const logits = await packed.forward(ids, 1, T, { attentionMask: mask, positionIds: pos, train: true });
+      await packed.backward(dlogits);
 
-        const alone = Model.init(cfg, 3, { initializerRange: 0.5 });
-        alone.enableGrad();
-        for (const [e, ex] of EXAMPLES.entries()) {
-          const n = ex.length, off = offsets[e]!;
-          const l = await alone.forward(Int32Array.from(ex), 1, n, { train: true });
-          const want = logits.subarray(off * V, (off + n) * V);
-          assert.ok(relErr(want, l) < 1e-5, `block ${block}, example ${e}: logits ${relErr(want, l)}`);
-          await alone.backward(dlogits.slice(off * V, (off + n) * V)); // accumulates over the examples
-        }
-        const g1 = packed.grads!.data, g2 = alone.grads!.data;
-        assert.ok(relErr(g1, g2) < 1e-5, `block ${block}: gradients ${relErr(g1, g2)}`);
+      const alone = Model.init(cfg, 3, { initializerRange: 0.5 });
+      alone.enableGrad();
+      for (const [e, ex] of EXAMPLES.entries()) {
+        const n = ex.length, off = offsets[e]!;
+        const l = await alone.forward(Int32Array.from(ex), 1, n, { train: true });
+        const want = logits.subarray(off * V, (off + n) * V);
+        assert.ok(relErr(want, l) < 1e-5, `${name}, example ${e}: logits ${relErr(want, l)}`);
+        await alone.backward(dlogits.slice(off * V, (off + n) * V)); // accumulates over the examples
       }
-    } finally {
-      attnBlockSettings.block = saved;
-    }
+      const g1 = packed.grads!.data, g2 = alone.grads!.data;
+      assert.ok(relErr(g1, g2) < 1e-5, `${name}: gradients ${relErr(g1, g2)}`);
+    });
   });
 }
 

@@ -32,15 +32,15 @@ class Pb {
   finish(): Uint8Array { return Uint8Array.from(this.bytes); }
 }
 
-export type OnnxAttr = { name: string; int?: number; float?: number };
+export type OnnxAttr = { name: string; int?: number; float?: number; ints?: number[] };
 
-/** Float tensor input/output with symbolic dims (named by the given strings) or fixed dims (numbers). */
-export interface OnnxIo { name: string; dims: (string | number)[] }
+/** Tensor input/output (float unless int64) with symbolic dims (named by the given strings) or fixed dims (numbers). */
+export interface OnnxIo { name: string; dims: (string | number)[]; int64?: boolean }
 
 function valueInfo(io: OnnxIo): Pb {
   const shape = new Pb();
   for (const d of io.dims) shape.msg(1, typeof d === 'number' ? new Pb().int(1, d) : new Pb().str(2, d));
-  const tensor = new Pb().int(1, 1 /* FLOAT */).msg(2, shape);
+  const tensor = new Pb().int(1, io.int64 ? 7 /* INT64 */ : 1 /* FLOAT */).msg(2, shape);
   return new Pb().str(1, io.name).msg(2, new Pb().msg(1, tensor));
 }
 
@@ -55,6 +55,7 @@ function nodeProto(n: OnnxNode, index: number): Pb {
   for (const a of n.attrs ?? []) {
     const pa = new Pb().str(1, a.name);
     if (a.float !== undefined) pa.float(2, a.float).int(20, 1);
+    else if (a.ints) { for (const v of a.ints) pa.int(8, v); pa.int(20, 7); }
     else pa.int(3, a.int ?? 0).int(20, 2);
     node.msg(5, pa);
   }
@@ -67,7 +68,7 @@ export function singleOpModel(op: string, domain: string, inputs: OnnxIo[], outp
   return graphModel([{ op, domain, inputs: inputs.map((i) => i.name), outputs: outputs.map((o) => o.name), attrs }], inputs, outputs);
 }
 
-/** Encodes a small ONNX graph of nodes in topological order (float tensors only, no initializers). */
+/** Encodes a small ONNX graph of nodes in topological order (float and int64 inputs, no initializers). */
 export function graphModel(nodes: OnnxNode[], inputs: OnnxIo[], outputs: OnnxIo[]): Uint8Array {
   const graph = new Pb();
   nodes.forEach((n, i) => graph.msg(1, nodeProto(n, i)));
