@@ -117,8 +117,9 @@ const I64: Pick<OnnxIo, 'int64'> = { int64: true };
 function blockSlices(nodes: OnnxNode[], inputs: OnnxIo[], j: number, nb: number, src: { q: string; k: string; v: string }): { q: string; k: string; v: string } {
   if (nb === 1) return src;
   inputs.push({ name: `Q0_${j}`, dims: [1], ...I64 }, { name: `Q1_${j}`, dims: [1], ...I64 });
+  nodes.push({ op: 'Slice', inputs: [src.q, `Q0_${j}`, `Q1_${j}`, 'AX2'], outputs: [`QS${j}`] });
+  if (j === nb - 1) return { q: `QS${j}`, k: src.k, v: src.v }; // the last block's keys are all of them
   nodes.push(
-    { op: 'Slice', inputs: [src.q, `Q0_${j}`, `Q1_${j}`, 'AX2'], outputs: [`QS${j}`] },
     { op: 'Slice', inputs: [src.k, 'K0', `Q1_${j}`, 'AX2'], outputs: [`KS${j}`] },
     { op: 'Slice', inputs: [src.v, 'K0', `Q1_${j}`, 'AX2'], outputs: [`VS${j}`] },
   );
