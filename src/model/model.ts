@@ -316,7 +316,7 @@ export class Model {
       if (!frozen) await mm(g.view(n.o), s.dres, x.yt, C, Q, N, { transA: true, accumulate: true });
       if (this.config.o_bias && !frozen) biasBackward(g.view(n.ob), s.dres, N, C);
       mark('b.gemm_o');
-      if (fusedAttn) await attentionBackwardFused(s.dq, s.dk, s.dv, s.dyt, x.q, x.k, x.v, x.probs, shape, true);
+      if (fusedAttn) await attentionBackwardFused(s.dq, s.dk, s.dv, s.dyt, x.q, x.k, x.v, x.probs, x.yt, shape, true);
       else await attentionBackwardBlocked(s.dq, s.dk, s.dv, s.dyt, x.q, x.k, x.v, x.probs, shape, this.config.layer_windows[l] ?? null, true);
       mark('b.attention');
       joinHeadsRope(s.dqkv, s.dq, s.dk, s.dv, a.cos, a.sin, B, T, NH, NKV, HS);

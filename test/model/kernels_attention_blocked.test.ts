@@ -92,7 +92,7 @@ for (const [label, s, mask, window, , segStart] of CASES) {
         const y = new Float32Array(q.length).fill(NaN), p = new Float32Array(n).fill(NaN);
         const dq = new Float32Array(q.length).fill(NaN), dk = new Float32Array(k.length).fill(NaN), dv = new Float32Array(v.length).fill(NaN);
         await attentionForwardFused(y, p, q32, k32, v32, s, m, tokens);
-        await attentionBackwardFused(dq, dk, dv, tokens ? toTokens(dy32, B, NH, T, HS) : dy32, q32, k32, v32, p, s, tokens);
+        await attentionBackwardFused(dq, dk, dv, tokens ? toTokens(dy32, B, NH, T, HS) : dy32, q32, k32, v32, p, y, s, tokens);
         const at = `${nb} block(s), ${tokens ? 'tokens' : 'heads'}`;
         const want = tokens ? toTokens(Float32Array.from(y64), B, NH, T, HS) : y64;
         assert.ok(relErr(y, want) < TOL, `y (${at}) ${relErr(y, want)}`);

@@ -13,7 +13,8 @@
 // Sequences longer than maxT keep attention_blocked.ts (its per-block scratch is smaller).
 
 import * as ort from 'onnxruntime-node';
-import { opThreads, ortSession } from '../gemm.js';
+import { opThreads } from '../gemm.js';
+import { graphSession } from './ort_ops.js';
 import { graphModel, type OnnxNode, type OnnxIo } from './onnx_proto.js';
 import { assertLen } from './types.js';
 import { firstVisibleKey, type AttnMask, type AttnShape } from './attention.js';
@@ -73,15 +74,6 @@ function masksFor(m: AttnMask, B: number, T: number): MaskArrays {
   maskCache.unshift({ key, am: m.attentionMask ? m.attentionMask.slice() : null, seg: seg ? seg.slice() : null, masks });
   if (maskCache.length > 4) maskCache.pop();
   return masks;
-}
-
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
-
-function graphSession(name: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
-  const threads = opThreads(), key = `${name}:${threads}`;
-  let s = sessions.get(key);
-  if (!s) { s = ortSession(build(), threads); sessions.set(key, s); }
-  return s;
 }
 
 const f32 = (data: Float32Array, dims: number[]): ort.Tensor => {
@@ -156,13 +148,13 @@ function forwardGraph(scale: number, nb: number, keep: boolean, tokenMajor: bool
       { op: 'FusedMatMul', domain: 'com.microsoft', inputs: [`QG${j}`, x.k], outputs: [`S${j}`], attrs: [{ name: 'transB', int: 1 }, { name: 'alpha', float: scale }] },
       { op: 'Reshape', inputs: [`S${j}`, 'SH_H'], outputs: [`SH${j}`] },
       { op: 'Add', inputs: [`SH${j}`, mask], outputs: [`SM${j}`] },
-      { op: 'Softmax', inputs: [`SM${j}`], outputs: [keep ? `PK${j}` : `PH${j}`], attrs: [{ name: 'axis', int: -1 }] },
-      ...(keep ? [{ op: 'Mul', inputs: [`PK${j}`, kp], outputs: [`PH${j}`] }] : []),
-      { op: 'Reshape', inputs: [`PH${j}`, 'SH_KV'], outputs: [`P${j}`] },
-      { op: 'MatMul', inputs: [`P${j}`, x.v], outputs: [`YG${j}`] },
+      { op: 'Softmax', inputs: [`SM${j}`], outputs: [keep ? `PK${j}` : `P${j}`], attrs: [{ name: 'axis', int: -1 }] },
+      ...(keep ? [{ op: 'Mul', inputs: [`PK${j}`, kp], outputs: [`P${j}`] }] : []),
+      { op: 'Reshape', inputs: [`P${j}`, 'SH_KV'], outputs: [`PG${j}`] }, // a view: P_j is written once, as the output
+      { op: 'MatMul', inputs: [`PG${j}`, x.v], outputs: [`YG${j}`] },
       { op: 'Reshape', inputs: [`YG${j}`, 'SH_H'], outputs: [`YH${j}`] },
     );
-    outputs.push({ name: `P${j}`, dims: pDims(j) });
+    outputs.push({ name: `P${j}`, dims: ['b', 'nh', `pr${j}`, `pc${j}`] });
     ys.push(`YH${j}`);
   }
   const yh = nb > 1 ? 'YC' : ys[0]!;
@@ -175,31 +167,41 @@ function forwardGraph(scale: number, nb: number, keep: boolean, tokenMajor: bool
 }
 
 /**
- * Backward graph over the same blocks: dP = dY V^T, dV = P^T dY, dS = P * (dP - rowsum(dP * P)), dQ = scale * dS K,
- * dK = scale * dS^T Q (the G query heads of a key head summed by the GEMM); a block's dK, dV rows [0, r1) are
- * padded to T and summed over blocks, its dQ rows concatenated. dY is read as [B, T, NH, HS] when tokenMajor.
+ * Backward graph over the same blocks: dP = dY V^T, dV = P^T dY, dS = P * (dP - D) with D = rowsum(dP * P) =
+ * rowsum(dY * Y) (FlashAttention's identity: HS products per query instead of r1), dQ = scale * dS K,
+ * dK = scale * dS^T Q (the G query heads of a key head summed by the GEMM); a block's dK, dV rows [0, r1) are padded
+ * to T and summed over blocks, its dQ rows concatenated. dY and Y are read as [B, T, NH, HS] when tokenMajor.
  */
 function backwardGraph(scale: number, nb: number, tokenMajor: boolean): Uint8Array {
   const nodes: OnnxNode[] = [], inputs: OnnxIo[] = [
-    { name: 'DY', dims: tokenMajor ? TOK : QH }, { name: 'Q', dims: QH }, { name: 'K', dims: KD }, { name: 'V', dims: KD },
+    { name: 'DY', dims: tokenMajor ? TOK : QH }, { name: 'Y', dims: tokenMajor ? TOK : QH }, { name: 'Q', dims: QH }, { name: 'K', dims: KD }, { name: 'V', dims: KD },
     ...Array.from({ length: nb }, (_, j) => ({ name: `P${j}`, dims: pDims(j) })), { name: 'AXL', dims: [1], ...I64 }, ...sharedInputs(nb),
   ];
-  if (tokenMajor) nodes.push({ op: 'Transpose', inputs: ['DY'], outputs: ['DYH'], attrs: [{ name: 'perm', ints: [0, 2, 1, 3] }] });
+  nodes.push(
+    { op: 'Mul', inputs: ['DY', 'Y'], outputs: ['DYY'] },
+    { op: 'ReduceSum', inputs: ['DYY', 'AXL'], outputs: [tokenMajor ? 'DT' : 'DH'], attrs: [{ name: 'keepdims', int: 1 }] },
+  );
+  if (tokenMajor) nodes.push(
+    { op: 'Transpose', inputs: ['DY'], outputs: ['DYH'], attrs: [{ name: 'perm', ints: [0, 2, 1, 3] }] },
+    { op: 'Transpose', inputs: ['DT'], outputs: ['DH'], attrs: [{ name: 'perm', ints: [0, 2, 1, 3] }] }, // [B, NH, T, 1]
+  );
   const dqs: string[] = [], dks: string[] = [], dvs: string[] = [];
   for (let j = 0; j < nb; j++) {
     const x = blockSlices(nodes, inputs, j, nb, { q: 'Q', k: 'K', v: 'V' });
-    let dy = tokenMajor ? 'DYH' : 'DY';
-    if (nb > 1) { nodes.push({ op: 'Slice', inputs: [dy, `Q0_${j}`, `Q1_${j}`, 'AX2'], outputs: [`DYS${j}`] }); dy = `DYS${j}`; }
+    let dy = tokenMajor ? 'DYH' : 'DY', d = 'DH';
+    if (nb > 1) {
+      nodes.push({ op: 'Slice', inputs: [dy, `Q0_${j}`, `Q1_${j}`, 'AX2'], outputs: [`DYS${j}`] }, { op: 'Slice', inputs: [d, `Q0_${j}`, `Q1_${j}`, 'AX2'], outputs: [`DS_${j}`] });
+      dy = `DYS${j}`; d = `DS_${j}`;
+    }
     const pad = nb > 1 && j < nb - 1; // the last block's keys run to T
     if (pad) inputs.push({ name: `PAD${j}`, dims: [8], ...I64 });
     nodes.push(
       { op: 'Reshape', inputs: [x.q, 'SH_KV'], outputs: [`QG${j}`] },
       { op: 'Reshape', inputs: [dy, 'SH_KV'], outputs: [`DYG${j}`] },
+      { op: 'Reshape', inputs: [d, 'SH_KV'], outputs: [`DG${j}`] },
       { op: 'FusedMatMul', domain: 'com.microsoft', inputs: [`DYG${j}`, x.v], outputs: [`DP${j}`], attrs: [{ name: 'transB', int: 1 }] },
       { op: 'FusedMatMul', domain: 'com.microsoft', inputs: [`P${j}`, `DYG${j}`], outputs: [pad ? `DVB${j}` : `DV${j}`], attrs: [{ name: 'transA', int: 1 }] },
-      { op: 'Mul', inputs: [`DP${j}`, `P${j}`], outputs: [`X${j}`] },
-      { op: 'ReduceSum', inputs: [`X${j}`, 'AXL'], outputs: [`RS${j}`], attrs: [{ name: 'keepdims', int: 1 }] },
-      { op: 'Sub', inputs: [`DP${j}`, `RS${j}`], outputs: [`D${j}`] },
+      { op: 'Sub', inputs: [`DP${j}`, `DG${j}`], outputs: [`D${j}`] },
       { op: 'Mul', inputs: [`P${j}`, `D${j}`], outputs: [`DS${j}`] },
       { op: 'FusedMatMul', domain: 'com.microsoft', inputs: [`DS${j}`, x.k], outputs: [`DQG${j}`], attrs: [{ name: 'alpha', float: scale }] },
       { op: 'Reshape', inputs: [`DQG${j}`, 'SH_H'], outputs: [`DQH${j}`] },
@@ -238,10 +240,10 @@ function blockFeeds(s: AttnShape, bl: QBlk[], feeds: Record<string, ort.Tensor>,
   });
 }
 
-/** Block j's probs [B, NKV, G*rows, r1] inside the probs buffer. */
-function probsTensor(probs: Float32Array, s: AttnShape, b: QBlk): ort.Tensor {
+/** Block j's probs inside the probs buffer: [B, NH, rows, r1] (heads) or the same floats as [B, NKV, G*rows, r1]. */
+function probsTensor(probs: Float32Array, s: AttnShape, b: QBlk, heads: boolean): ort.Tensor {
   const { B, NH, NKV } = s, G = NH / NKV, rows = b.r1 - b.r0, n = B * NH * rows * b.r1;
-  return new ort.Tensor('float32', probs.subarray(b.off, b.off + n), [B, NKV, G * rows, b.r1]);
+  return new ort.Tensor('float32', probs.subarray(b.off, b.off + n), heads ? [B, NH, rows, b.r1] : [B, NKV, G * rows, b.r1]);
 }
 
 /**
@@ -254,30 +256,31 @@ export async function attentionForwardFused(y: Float32Array, probs: Float32Array
   assertLen('attention q', q, B * NH * T * HS); assertLen('attention k', k, B * NKV * T * HS); assertLen('attention v', v, B * NKV * T * HS);
   assertLen('attention y', y, B * NH * T * HS); assertLen('attention probs', probs, fusedProbsLength(s));
   const masks = masksFor(m, B, T), keep = masks.anyEmpty, scale = 1 / Math.sqrt(HS);
-  const sess = await graphSession(`fwd:${scale}:${bl.length}:${+keep}:${+yTokenMajor}`, () => forwardGraph(scale, bl.length, keep, yTokenMajor));
+  const sess = await graphSession(`attn_fwd:${scale}:${bl.length}:${+keep}:${+yTokenMajor}`, () => forwardGraph(scale, bl.length, keep, yTokenMajor), opThreads());
   const feeds: Record<string, ort.Tensor> = {
     Q: f32(q, [B, NH, T, HS]), K: f32(k, [B, NKV, T, HS]), V: f32(v, [B, NKV, T, HS]), MASK: f32(masks.add, [B, 1, T, T]),
   };
   if (keep) feeds.KEEP = f32(masks.keep, [B, 1, T, 1]);
   blockFeeds(s, bl, feeds, false);
   const fetches: Record<string, ort.Tensor> = { Y: f32(y, yTokenMajor ? [B, T, NH, HS] : [B, NH, T, HS]) };
-  bl.forEach((b, j) => { fetches[`P${j}`] = probsTensor(probs, s, b); });
+  bl.forEach((b, j) => { fetches[`P${j}`] = probsTensor(probs, s, b, true); });
   await sess.run(feeds, fetches);
 }
 
 /**
  * dq [B, NH, T, HS], dk, dv [B, NKV, T, HS] (all overwritten); dy [B, NH, T, HS] ([B, T, NH, HS] with
- * dyTokenMajor); q, k, v and probs from attentionForwardFused with the same shape.
+ * dyTokenMajor); q, k, v, probs and y (in dy's layout) from attentionForwardFused with the same shape.
  */
-export async function attentionBackwardFused(dq: Float32Array, dk: Float32Array, dv: Float32Array, dy: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, s: AttnShape, dyTokenMajor = false): Promise<void> {
+export async function attentionBackwardFused(dq: Float32Array, dk: Float32Array, dv: Float32Array, dy: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, y: Float32Array, s: AttnShape, dyTokenMajor = false): Promise<void> {
   const { B, T, NH, NKV, HS } = s, scale = 1 / Math.sqrt(HS), bl = fusedBlocks(s);
-  assertLen('attention dy', dy, B * NH * T * HS); assertLen('attention probs', probs, fusedProbsLength(s));
+  assertLen('attention dy', dy, B * NH * T * HS); assertLen('attention y', y, B * NH * T * HS); assertLen('attention probs', probs, fusedProbsLength(s));
   assertLen('attention dq', dq, B * NH * T * HS); assertLen('attention dk', dk, B * NKV * T * HS); assertLen('attention dv', dv, B * NKV * T * HS);
-  const sess = await graphSession(`bwd:${scale}:${bl.length}:${+dyTokenMajor}`, () => backwardGraph(scale, bl.length, dyTokenMajor));
+  const sess = await graphSession(`attn_bwd:${scale}:${bl.length}:${+dyTokenMajor}`, () => backwardGraph(scale, bl.length, dyTokenMajor), opThreads());
+  const lay = dyTokenMajor ? [B, T, NH, HS] : [B, NH, T, HS];
   const feeds: Record<string, ort.Tensor> = {
-    DY: f32(dy, dyTokenMajor ? [B, T, NH, HS] : [B, NH, T, HS]), Q: f32(q, [B, NH, T, HS]), K: f32(k, [B, NKV, T, HS]), V: f32(v, [B, NKV, T, HS]),
+    DY: f32(dy, lay), Y: f32(y, lay), Q: f32(q, [B, NH, T, HS]), K: f32(k, [B, NKV, T, HS]), V: f32(v, [B, NKV, T, HS]),
   };
-  bl.forEach((b, j) => { feeds[`P${j}`] = probsTensor(probs, s, b); });
+  bl.forEach((b, j) => { feeds[`P${j}`] = probsTensor(probs, s, b, false); });
   blockFeeds(s, bl, feeds, true);
   await sess.run(feeds, { DQ: f32(dq, [B, NH, T, HS]), DK: f32(dk, [B, NKV, T, HS]), DV: f32(dv, [B, NKV, T, HS]) });
 }

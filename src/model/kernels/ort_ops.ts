@@ -39,8 +39,9 @@ export function ortSigmoid(out: Float32Array, x: Float32Array, n: number): Promi
 
 const graphs = new Map<string, Promise<ort.InferenceSession>>();
 
-function graphSession(name: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
-  const threads = smallOpThreads(), key = `${name}:${threads}`;
+/** A cached ORT session for a small graph, by name and thread count (element-wise graphs: the small-op threads). */
+export function graphSession(name: string, build: () => Uint8Array, threads = smallOpThreads()): Promise<ort.InferenceSession> {
+  const key = `${name}:${threads}`;
   let s = graphs.get(key);
   if (!s) { s = ortSession(build(), threads); graphs.set(key, s); }
   return s;
