@@ -92,12 +92,12 @@ export async function trainDpo<M extends TrainableModel = Model>(config: Partial
     run: async (b, norm, trainMode) => {
       if (!b.refChosen || !b.refRejected) {
         if (!ref) throw new Error('trainDpo: no reference model and no precomputed reference log-probs');
-        const rl = referenceLogps(await ref.forward(b.ids, b.B, b.T, { attentionMask: b.attentionMask, train: false, logitsOut: logitsFor(b.B * b.T * V) }), b, V);
+        const rl = await referenceLogps(await ref.forward(b.ids, b.B, b.T, { attentionMask: b.attentionMask, train: false, logitsOut: logitsFor(b.B * b.T * V) }), b, V);
         b.refChosen = rl.slice(0, b.n);
         b.refRejected = rl.slice(b.n);
       }
       const logits = await model.forward(b.ids, b.B, b.T, { attentionMask: b.attentionMask, train: trainMode, logitsOut: logitsFor(b.B * b.T * V) });
-      const r = dpoObjective(logits, b, V, objective, norm, trainMode);
+      const r = await dpoObjective(logits, b, V, objective, norm, trainMode);
       if (trainMode) await model.backward(r.dlogits);
       return r;
     },

@@ -4,8 +4,13 @@
 // Shapes: B rows, T positions, V vocab. logits [B*T*V] (row-major), ids [B*T], mask [B*T] (completion_mask, 1 on
 // completion tokens). Token t (t >= 1) is scored by the logits at position t-1 (the usual shift), and counts when
 // mask[t] = 1: logp_b = sum_{t>=1, mask[b,t]} log softmax(logits[b,t-1])[ids[b,t]].
+// Two versions: sequenceLogps / sequenceLogpsBackward in TypeScript (float64 sums of a fast exp: the reference and the
+// public API), and sequenceLogpsOrt / sequenceLogpsBackwardOrt (the trainers' path), whose log-sum-exp and softmax
+// run as ORT graphs over every position (vectorised, 2 threads): at B*T 1024 x V 4096, 5.9 vs 94.6 ms forward and
+// 15 vs 90 ms backward.
 
 import { expf } from '../model/kernels/fastmath.js';
+import { ortRowLogSumExp, ortScaledSoftmaxFromLse } from '../model/kernels/ort_ops.js';
 
 export interface SeqLogps {
   /** [B] summed completion log-probs (float64). */
@@ -67,6 +72,60 @@ export function sequenceLogpsBackward(
       for (let v = 0; v < V; v++) out[base + v] = -g * expf((logits[base + v] as number) - l);
       const tok = ids[b * T + t + 1] as number;
       out[base + tok] = (out[base + tok] as number) + g;
+    }
+  }
+  return out;
+}
+
+/**
+ * sequenceLogps with the log-sum-exp of every position from one ORT graph (float32, then widened); the gather and
+ * the sums stay in TypeScript (float64). Same result fields; lse is 0 where no token is scored.
+ */
+export async function sequenceLogpsOrt(logits: Float32Array, ids: Int32Array, mask: Uint8Array, B: number, T: number, V: number): Promise<SeqLogps> {
+  if (logits.length !== B * T * V) throw new Error(`sequenceLogps: logits has ${logits.length} values, expected B*T*V = ${B}*${T}*${V}`);
+  if (ids.length !== B * T || mask.length !== B * T) throw new Error('sequenceLogps: ids and mask must have B*T entries');
+  const all = new Float32Array(B * T);
+  await ortRowLogSumExp(all, logits, B * T, V);
+  const sums = new Float64Array(B), counts = new Int32Array(B), lse = new Float64Array(B * T), tokenLogps = new Float64Array(B * T);
+  for (let b = 0; b < B; b++) {
+    let s = 0, n = 0;
+    for (let t = 1; t < T; t++) {
+      if (!mask[b * T + t]) continue;
+      const tok = ids[b * T + t] as number;
+      if (tok < 0 || tok >= V) throw new Error(`sequenceLogps: token id ${tok} at row ${b}, position ${t} is outside the vocabulary (${V})`);
+      const l = all[b * T + t - 1] as number, lp = (logits[(b * T + t - 1) * V + tok] as number) - l;
+      lse[b * T + t - 1] = l;
+      tokenLogps[b * T + t] = lp;
+      s += lp; n++;
+    }
+    sums[b] = s; counts[b] = n;
+  }
+  return { sums, counts, lse, tokenLogps };
+}
+
+/** sequenceLogpsBackward with the softmax term as one ORT graph over every position (rows with no gradient get 0). */
+export async function sequenceLogpsBackwardOrt(
+  logits: Float32Array, s: SeqLogps, ids: Int32Array, mask: Uint8Array, B: number, T: number, V: number,
+  rowGrad: Float64Array | null, tokenGrad: Float64Array | null, out: Float32Array,
+): Promise<Float32Array> {
+  if (out.length !== B * T * V) throw new Error('sequenceLogpsBackward: out must have B*T*V entries');
+  // rows without a gradient: lse = +Infinity, so exp(x - lse) = 0 exactly (no 0 * Infinity from a large logit)
+  const g = new Float64Array(B * T), negG = new Float32Array(B * T), lse = new Float32Array(B * T).fill(Infinity);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t + 1 < T; t++) {
+      if (!mask[b * T + t + 1]) continue;
+      const gi = (rowGrad ? (rowGrad[b] as number) : 0) + (tokenGrad ? (tokenGrad[b * T + t + 1] as number) : 0);
+      if (gi === 0) continue;
+      g[b * T + t] = gi; negG[b * T + t] = -gi; lse[b * T + t] = s.lse[b * T + t] as number;
+    }
+  }
+  await ortScaledSoftmaxFromLse(out, logits, lse, negG, B * T, V);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t + 1 < T; t++) {
+      const gi = g[b * T + t] as number;
+      if (gi === 0) continue;
+      const at = (b * T + t) * V + (ids[b * T + t + 1] as number);
+      out[at] = (out[at] as number) + gi;
     }
   }
   return out;

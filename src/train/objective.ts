@@ -8,7 +8,7 @@
 // transformers does with num_items_in_batch for causal-LM loss).
 
 import type { DpoBatch, LmBatch } from './collate.js';
-import { sequenceLogps, sequenceLogpsBackward } from './logps.js';
+import { sequenceLogpsBackwardOrt, sequenceLogpsOrt } from './logps.js';
 import { pairLoss, rewardMetrics, type LossParams, type LossType, type PairLogps } from './losses.js';
 
 export interface ObjectiveResult {
@@ -30,18 +30,18 @@ export interface DpoObjectiveOptions extends LossParams {
 export interface StepNorm { pairs: number; chosenTokens: number; tokens: number }
 
 /** Reference log-prob sums [2n] (chosen rows then rejected rows) from a reference logits pass. */
-export function referenceLogps(logits: Float32Array, batch: LmBatch, V: number): Float64Array {
-  return sequenceLogps(logits, batch.ids, batch.completionMask, batch.B, batch.T, V).sums;
+export async function referenceLogps(logits: Float32Array, batch: LmBatch, V: number): Promise<Float64Array> {
+  return (await sequenceLogpsOrt(logits, batch.ids, batch.completionMask, batch.B, batch.T, V)).sums;
 }
 
 /**
  * DPO objective. batch.refChosen / refRejected must be set (precomputed or from a live reference pass).
  * With computeGrad false (evaluation) dlogits is left as the logits buffer, untouched.
  */
-export function dpoObjective(logits: Float32Array, batch: DpoBatch, V: number, o: DpoObjectiveOptions, norm: StepNorm, computeGrad = true): ObjectiveResult {
+export async function dpoObjective(logits: Float32Array, batch: DpoBatch, V: number, o: DpoObjectiveOptions, norm: StepNorm, computeGrad = true): Promise<ObjectiveResult> {
   const { n, B, T, ids, completionMask } = batch;
   if (!batch.refChosen || !batch.refRejected) throw new Error('dpoObjective: reference log-probs missing from the batch');
-  const s = sequenceLogps(logits, ids, completionMask, B, T, V);
+  const s = await sequenceLogpsOrt(logits, ids, completionMask, B, T, V);
   const pairs: PairLogps[] = [];
   const rowGrad = new Float64Array(B);
   let lossSum = 0, weighted = 0;
@@ -74,18 +74,18 @@ export function dpoObjective(logits: Float32Array, batch: DpoBatch, V: number, o
   }
   metrics.loss = batch.weights ? weighted / n : lossSum / n;
   if (metrics.nll_loss !== undefined && o.rpo_alpha) metrics.loss += o.rpo_alpha * metrics.nll_loss;
-  const dlogits = computeGrad ? sequenceLogpsBackward(logits, s, ids, completionMask, B, T, V, rowGrad, tokenGrad, logits) : logits;
+  const dlogits = computeGrad ? await sequenceLogpsBackwardOrt(logits, s, ids, completionMask, B, T, V, rowGrad, tokenGrad, logits) : logits;
   return { loss, dlogits, metrics, count: n };
 }
 
 /** SFT objective: token-level NLL over completion tokens (prompt masked), divided by the step's token count. */
-export function sftObjective(logits: Float32Array, batch: LmBatch, V: number, norm: StepNorm, computeGrad = true): ObjectiveResult {
+export async function sftObjective(logits: Float32Array, batch: LmBatch, V: number, norm: StepNorm, computeGrad = true): Promise<ObjectiveResult> {
   const { B, T, ids, completionMask } = batch;
-  const s = sequenceLogps(logits, ids, completionMask, B, T, V);
+  const s = await sequenceLogpsOrt(logits, ids, completionMask, B, T, V);
   let nll = 0, cnt = 0;
   for (let b = 0; b < B; b++) { nll -= s.sums[b] as number; cnt += s.counts[b] as number; }
   const rowGrad = new Float64Array(B).fill(-1 / norm.tokens);
-  const dlogits = computeGrad ? sequenceLogpsBackward(logits, s, ids, completionMask, B, T, V, rowGrad, null, logits) : logits;
+  const dlogits = computeGrad ? await sequenceLogpsBackwardOrt(logits, s, ids, completionMask, B, T, V, rowGrad, null, logits) : logits;
   return { loss: nll / norm.tokens, dlogits, metrics: { loss: cnt > 0 ? nll / cnt : 0 }, count: cnt };
 }
 

@@ -52,7 +52,7 @@ export async function precomputeRefLogps(
     const chunk = pairs.slice(i, i + o.batchSize).map(({ ref_chosen_logps: _a, ref_rejected_logps: _b, ...rest }) => rest);
     const b = collatePreference(chunk, o.padId, o.len);
     const logits = await ref.forward(b.ids, b.B, b.T, { attentionMask: b.attentionMask, train: false });
-    const s = referenceLogps(logits, b, V);
+    const s = await referenceLogps(logits, b, V);
     for (let j = 0; j < b.n; j++) { chosen.push(s[j] as number); rejected.push(s[b.n + j] as number); }
   }
   if (file) writeJsonAtomic(file, { format: FORMAT, chosen, rejected });

@@ -64,7 +64,7 @@ export async function trainSft<M extends TrainableModel = Model>(config: Partial
     },
     run: async (b, norm, trainMode) => {
       const logits = await model.forward(b.ids, b.B, b.T, { attentionMask: b.attentionMask, ...(b.positionIds ? { positionIds: b.positionIds } : {}), train: trainMode });
-      const r = sftObjective(logits, b, V, norm, trainMode);
+      const r = await sftObjective(logits, b, V, norm, trainMode);
       if (trainMode) await model.backward(r.dlogits);
       return r;
     },

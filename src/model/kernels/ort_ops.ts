@@ -166,3 +166,26 @@ export async function ortSoftmaxBackward(ds: Float32Array, dp: Float32Array, p: 
   ], [{ name: 'DP', dims: ['r', 't'] }, { name: 'P', dims: ['r', 't'] }, { name: 'ONES', dims: ['t', 1] }], [{ name: 'DS', dims: ['r', 't'] }]));
   await s.run({ DP: t2(dp, R, T), P: t2(p, R, T), ONES: t2(onesOf(T), T, 1) }, { DS: t2(ds, R, T) });
 }
+
+/** lse [R] = log(sum(exp(x))) over each row of x [R, V] (one ORT graph: max, shifted exp, sum, log; float32). */
+export async function ortRowLogSumExp(lse: Float32Array, x: Float32Array, R: number, V: number): Promise<void> {
+  const s = await graphSession('row_lse', () => graphModel([
+    { op: 'ReduceMax', inputs: ['X'], outputs: ['M'], attrs: [{ name: 'axes', ints: [-1] }, { name: 'keepdims', int: 1 }] },
+    { op: 'Sub', inputs: ['X', 'M'], outputs: ['D'] },
+    { op: 'Exp', inputs: ['D'], outputs: ['E'] },
+    { op: 'MatMul', inputs: ['E', 'ONES'], outputs: ['S'] }, // row sums [r, 1]
+    { op: 'Log', inputs: ['S'], outputs: ['LS'] },
+    { op: 'Add', inputs: ['LS', 'M'], outputs: ['L'] },
+  ], [{ name: 'X', dims: ['r', 'v'] }, { name: 'ONES', dims: ['v', 1] }], [{ name: 'L', dims: ['r', 1] }]));
+  await s.run({ X: t2(x, R, V), ONES: t2(onesOf(V), V, 1) }, { L: t2(lse, R, 1) });
+}
+
+/** out [R, V] = g[r] * exp(x - lse[r]) (g times each row's softmax, from its log-sum-exp); out may alias x. */
+export async function ortScaledSoftmaxFromLse(out: Float32Array, x: Float32Array, lse: Float32Array, g: Float32Array, R: number, V: number): Promise<void> {
+  const s = await graphSession('scaled_softmax_lse', () => graphModel([
+    { op: 'Sub', inputs: ['X', 'L'], outputs: ['D'] },
+    { op: 'Exp', inputs: ['D'], outputs: ['E'] },
+    { op: 'Mul', inputs: ['E', 'G'], outputs: ['Y'] },
+  ], [{ name: 'X', dims: ['r', 'v'] }, { name: 'L', dims: ['r', 1] }, { name: 'G', dims: ['r', 1] }], [{ name: 'Y', dims: ['r', 'v'] }]));
+  await s.run({ X: t2(x, R, V), L: t2(lse, R, 1), G: t2(g, R, 1) }, { Y: t2(out, R, V) });
+}
