@@ -1,6 +1,7 @@
 // Key/value cache for incremental decoding and the cached forward pass that fills it (prefill a left-padded batch,
 // then one token per row per step; small GEMVs and cache attention in WebAssembly SIMD). Not training code, not sampling.
 
+import { WA, section, sleb, str, uleb } from '../util/wasm.js';
 import type { ModelConfig } from './config.js';
 import type { ParamStore } from './params.js';
 import { layerNames } from './params.js';
@@ -280,10 +281,6 @@ function cachedAttention(y: Float32Array, q: Float32Array, cache: KvCache, l: nu
 /** Rows at most for which decode matmuls use the WebAssembly GEMV (0 = always ORT). */
 export const decodeSettings = { wasmMaxRows: 4 };
 
-const uleb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
-const sleb = (n: number): number[] => { const o: number[] = []; for (;;) { const b = n & 0x7f; n >>= 7; if ((n === 0 && !(b & 0x40)) || (n === -1 && (b & 0x40))) { o.push(b); return o; } o.push(b | 0x80); } };
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const str = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s)];
 
 /** gemv(w, x, y, N, K): y[n] = sum_k w[n*K + k] * x[k] for n < N; byte pointers, K % 16 == 0. */
 function gemvModuleBytes(): Uint8Array {
@@ -349,12 +346,6 @@ function gemvModuleBytes(): Uint8Array {
 }
 
 /** The slice of the WebAssembly API used here (not in this project's TypeScript libs). */
-interface WasmApi {
-  Memory: new (d: { initial: number }) => { buffer: ArrayBuffer };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
-}
-const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 let gemvModule: object | null = null;
 
 /** The decode matrices of a model in WebAssembly memory, with x / y scratch for up to decodeSettings.wasmMaxRows rows. */

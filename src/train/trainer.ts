@@ -14,7 +14,7 @@ import type { LmBatch } from './collate.js';
 import type { TrainArgs } from './config.js';
 import type { TrainableModel } from './model_api.js';
 import type { StepNorm } from './objective.js';
-import { AdamW, clipGradNorm, decayMaskFor } from './optimizer.js';
+import { AdamW, clipCoefficient, decayMaskFor, gradNorm } from './optimizer.js';
 import { lrMultiplier, warmupSteps, type LrSchedulerType } from './schedule.js';
 
 /** What differs between SFT and DPO: batching, step denominators, and one micro-batch pass. */
@@ -194,14 +194,14 @@ export async function runTraining<Row, Batch extends LmBatch>(
       numTokens += t;
     }
     epochF = epoch + (lastMicro + 1) / M;
-    const gn = clipGradNorm(grads(), args.max_grad_norm);
+    const gn = gradNorm(grads()); // clipped inside the update (opt.step's gradScale), as clip_grad_norm_ would
     if (!Number.isFinite(stepLoss) || !Number.isFinite(gn)) {
       bar.done();
       emit({ step: globalStep + 1, epoch: epochF, loss: stepLoss, grad_norm: gn });
       throw new RadpoError('numeric', `${!Number.isFinite(stepLoss) ? `loss is ${stepLoss}` : `gradient norm is ${gn}`} at step ${globalStep + 1}; training stopped before the update (${lastGood()})`);
     }
     const lr = args.learning_rate * lrMultiplier(sched, globalStep, total, warm);
-    opt.step(model.params.data, grads(), lr);
+    opt.step(model.params.data, grads(), lr, clipCoefficient(gn, args.max_grad_norm));
     globalStep++;
     winLoss += stepLoss; winSteps++;
 
