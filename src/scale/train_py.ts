@@ -64,6 +64,12 @@ def main():
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model(training_args.output_dir)
     trainer.accelerator.print(f"saved to {training_args.output_dir}")
+    # Multi-process launches: leave the process group before exit. Without it a rank's communication threads can be
+    # torn down mid-exit ("terminate called without an active exception", SIGABRT) after training succeeded.
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        trainer.accelerator.wait_for_everyone()
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":

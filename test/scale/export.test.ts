@@ -108,7 +108,10 @@ test('export: the trainer is inferred from SFT-only keys; a bad key fails and le
   const trl = parseYaml(fs.readFileSync(path.join(out, 'trl_config.yaml'), 'utf8')) as Record<string, unknown>;
   assert.equal(trl['max_length'], 256);
   assert.equal(trl['beta'], undefined);
-  assert.match(fs.readFileSync(path.join(out, 'train.py'), 'utf8'), /SFTTrainer/);
+  const py = fs.readFileSync(path.join(out, 'train.py'), 'utf8');
+  assert.match(py, /SFTTrainer/);
+  // multi-process launches leave the process group before exit (else a rank can abort in teardown after training)
+  assert.match(py, /if dist\.is_available\(\) and dist\.is_initialized\(\):\n\s+trainer\.accelerator\.wait_for_everyone\(\)\n\s+dist\.destroy_process_group\(\)/);
   assert.ok(!fs.existsSync(path.join(out, 'openrlhf_dpo.sh')));
   const rows: Record<string, unknown>[] = [];
   for await (const r of readRows(path.join(out, 'dataset'), { split: 'train' })) rows.push(r.row);
