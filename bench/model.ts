@@ -1,13 +1,15 @@
 // Engine benchmark: GEMM peak, training step (forward + loss + backward) on the reference small config, the ratio
 // to PyTorch eager (same threads) when the interop venv exists, and the SmolLM-135M shape's peak memory and speed.
 // Not a test: prints ratios measured in this run.
-// Usage: npx tsx bench/model.ts [--steps N] [--no-torch] [--no-smol] [--profile] [--rounds R]
-// (--profile: per-stage step breakdown; --rounds: alternate radpo and PyTorch R times, median ratio)
+// Usage: npx tsx bench/model.ts [--steps N] [--no-torch] [--no-smol] [--profile] [--rounds R] [--paired N]
+// (--profile: per-stage step breakdown; --rounds: alternate radpo and PyTorch R times, median ratio; --paired: N
+// single steps of each, back to back against a PyTorch process kept running, median of the N per-pair ratios)
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Model, modelProfile } from '../src/model/model.js';
 import { parseModelConfig, countParams, type ModelConfig } from '../src/model/config.js';
@@ -105,9 +107,7 @@ async function smolChild(): Promise<void> {
 }
 
 function torchBench(cfg: ModelConfig, B: number, T: number, steps: number): { tokens_per_s: number; torch: string; attn: string } | null {
-  const venvRoot = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'radpo');
-  if (!fs.existsSync(venvRoot)) return null;
-  const venv = fs.readdirSync(venvRoot).map((d) => path.join(venvRoot, d, 'bin', 'python')).find((p) => fs.existsSync(p) && fs.existsSync(path.join(p, '..', '..', '.complete')));
+  const venv = findVenv();
   if (!venv) return null;
   const cfgFile = path.join(os.tmpdir(), `radpo-bench-${process.pid}.json`);
   fs.writeFileSync(cfgFile, JSON.stringify({ config: cfg, B, T, steps, threads }));
@@ -117,6 +117,65 @@ function torchBench(cfg: ModelConfig, B: number, T: number, steps: number): { to
   fs.rmSync(cfgFile, { force: true });
   if (r.status !== 0) { process.stderr.write(`torch benchmark failed: ${r.stderr.slice(-2000)}\n`); return null; }
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+/**
+ * PyTorch in one long-lived process (model_torch.py --serve) that times a step per request: paired with radpo's
+ * steps one by one, both sides meet the same moment of a machine whose speed drifts.
+ */
+async function torchServer(cfg: ModelConfig, B: number, T: number): Promise<{ step: () => Promise<number>; close: () => void; torch: string; attn: string } | null> {
+  const venv = findVenv();
+  if (!venv) return null;
+  const cfgFile = path.join(os.tmpdir(), `radpo-bench-paired-${process.pid}.json`);
+  fs.writeFileSync(cfgFile, JSON.stringify({ config: cfg, B, T, steps: 1, threads }));
+  const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+  const child = spawn(venv, [path.join(here, 'model_torch.py'), cfgFile, '--serve'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, unknown>> => {
+    const r = await lines.next();
+    if (r.done) throw new Error('torch benchmark process ended early');
+    return JSON.parse(r.value) as Record<string, unknown>;
+  };
+  const ready = await next();
+  fs.rmSync(cfgFile, { force: true });
+  return {
+    torch: String(ready.torch), attn: String(ready.attn),
+    step: async () => { child.stdin.write('step\n'); return Number((await next()).sec); },
+    close: () => { child.stdin.end(); },
+  };
+}
+
+function findVenv(): string | null {
+  const venvRoot = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'radpo');
+  if (!fs.existsSync(venvRoot)) return null;
+  return fs.readdirSync(venvRoot).map((d) => path.join(venvRoot, d, 'bin', 'python')).find((p) => fs.existsSync(p) && fs.existsSync(path.join(p, '..', '..', '.complete'))) ?? null;
+}
+
+/** --paired N: N pairs of single steps (radpo, PyTorch; the order alternates), ratio = PyTorch's seconds / radpo's. */
+async function pairedRatio(m: Model, cfg: ModelConfig, B: number, T: number, n: number): Promise<void> {
+  const srv = await torchServer(cfg, B, T);
+  if (!srv) { console.log('  paired: interop venv not found (bash interop/setup.sh), skipped'); return; }
+  const V = cfg.vocab_size, ids = randomIds(B * T, V, 7), lb = new Float32Array(B * T * V), db = new Float32Array(B * T * V);
+  const ours = async (): Promise<number> => {
+    const t0 = performance.now();
+    const logits = await m.forward(ids, B, T, { train: true, logitsOut: lb });
+    await m.backward((await crossEntropyOrt(logits, ids, B, T, V, null, db)).dlogits);
+    return (performance.now() - t0) / 1000;
+  };
+  await ours(); await ours();
+  const ratios: number[] = [], a: number[] = [], b: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      let x: number, y: number;
+      if (i % 2 === 0) { x = await ours(); y = await srv.step(); } else { y = await srv.step(); x = await ours(); }
+      a.push(x); b.push(y); ratios.push(y / x);
+    }
+  } finally { srv.close(); }
+  const med = (v: number[]) => { const s = [...v].sort((p, q) => p - q), h = s.length >> 1; return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2; };
+  const q = (v: number[], f: number) => [...v].sort((p, r) => p - r)[Math.min(v.length - 1, Math.floor(f * v.length))]!;
+  console.log(`  paired with PyTorch ${srv.torch} eager (${srv.attn}), ${n} back-to-back single steps each (load ${os.loadavg()[0]!.toFixed(1)}): ` +
+    `radpo ${(B * T / med(a)).toFixed(0)} tokens/s, PyTorch ${(B * T / med(b)).toFixed(0)} tokens/s (medians); ` +
+    `radpo / PyTorch per pair: median ${med(ratios).toFixed(2)}, quartiles ${q(ratios, 0.25).toFixed(2)}-${q(ratios, 0.75).toFixed(2)} (target >= 1.0)`);
 }
 
 /** Per-stage milliseconds of one step (median-free: mean over `steps` after warm-up) and GEMM time by shape. */
@@ -188,6 +247,8 @@ async function main(): Promise<void> {
       console.log(`  radpo / PyTorch over ${ratios.length} alternating rounds: median ${median.toFixed(2)} [${ratios.map((x) => x.toFixed(2)).join(', ')}] (target >= 1.0)`);
     }
   }
+
+  if (!flag('--no-torch') && num('--paired', 0) > 0) await pairedRatio(m, cfg, B, T, num('--paired', 0));
 
   if (!flag('--no-smol')) {
     const c = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--smol-child', '--threads', String(threads)], { cwd: root, encoding: 'utf8', timeout: 900_000 });
