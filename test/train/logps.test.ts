@@ -106,3 +106,18 @@ test('ORT log-prob backward matches the TypeScript reference (row and token weig
   await sequenceLogpsBackwardOrt(inPlace, s, ids, mask, B, T, V, rowGrad, tokenGrad, inPlace);
   assert.deepEqual(inPlace, got);
 });
+
+test('ORT log-probs over several row chunks (large vocabulary) equal the TypeScript reference, forward and backward', async () => {
+  const B = 2, T = 4, V = 300_000, rng = new Rng(23); // 2.4M logits: chunks of 3 rows
+  const logits = randomLogits(B * T * V, 8);
+  const ids = Int32Array.from({ length: B * T }, () => rng.int(V));
+  const mask = Uint8Array.from([0, 1, 1, 1, 0, 1, 1, 0]);
+  const ref = sequenceLogps(logits, ids, mask, B, T, V), got = await sequenceLogpsOrt(logits, ids, mask, B, T, V);
+  for (let i = 0; i < B * T; i++) assert.ok(Math.abs((got.tokenLogps[i] as number) - (ref.tokenLogps[i] as number)) < 1e-5 * (1 + Math.abs(ref.tokenLogps[i] as number)), `token ${i}`);
+  const rowGrad = Float64Array.from([0.5, -2]);
+  const want = sequenceLogpsBackward(logits, ref, ids, mask, B, T, V, rowGrad, null, new Float32Array(B * T * V));
+  const have = await sequenceLogpsBackwardOrt(logits, got, ids, mask, B, T, V, rowGrad, null, new Float32Array(B * T * V));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((have[i] as number) - (want[i] as number)));
+  assert.ok(worst < 1e-6, `max |dlogits| difference ${worst}`);
+});
