@@ -28,6 +28,26 @@ export class Rng {
     return result;
   }
 
+  /**
+   * keep[i] = 1 where next() >= p, else 0, for i < n: the same numbers and stream position as n calls of next(), with
+   * the generator's state in locals (dropout masks: millions of draws per step).
+   */
+  keepMask(keep: Uint8Array, n: number, p: number): void {
+    if (keep.length < n) throw new Error(`Rng.keepMask: buffer of ${keep.length} shorter than ${n}`);
+    const thr = Math.ceil(p * 4294967296); // next() >= p  <=>  u32 >= p * 2^32 (exact: a power-of-two product)
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    for (let i = 0; i < n; i++) {
+      const m = Math.imul(s1, 5) >>> 0, u = Math.imul(((m << 7) | (m >>> 25)) >>> 0, 9) >>> 0;
+      const t = (s1 << 9) >>> 0;
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3;
+      s2 = (s2 ^ t) >>> 0;
+      s3 = ((s3 << 11) | (s3 >>> 21)) >>> 0;
+      s0 >>>= 0; s1 >>>= 0;
+      keep[i] = u >= thr ? 1 : 0;
+    }
+    this.s0 = s0; this.s1 = s1; this.s2 = s2; this.s3 = s3;
+  }
+
   /** Uniform float in [0, 1) with 32 bits of randomness. */
   next(): number { return this.nextU32() / 4294967296; }
 

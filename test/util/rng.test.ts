@@ -22,3 +22,13 @@ test('uniform floats have mean near 1/2 and state round-trips', () => {
   const r2 = Rng.fromState(st);
   assert.equal(r.nextU32(), r2.nextU32());
 });
+
+test('keepMask draws exactly what next() >= p would, and leaves the stream at the same place', () => {
+  for (const p of [0, 0.05, 0.1, 0.5, 0.999]) {
+    const a = new Rng(9), b = new Rng(9), n = 10_003, keep = new Uint8Array(n);
+    a.keepMask(keep, n, p);
+    for (let i = 0; i < n; i++) assert.equal(keep[i], b.next() >= p ? 1 : 0, `p ${p}, draw ${i}`);
+    assert.equal(a.nextU32(), b.nextU32());
+  }
+  assert.throws(() => new Rng(1).keepMask(new Uint8Array(3), 4, 0.5), /shorter than 4/);
+});
