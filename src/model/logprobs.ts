@@ -4,6 +4,7 @@
 import { RadpoError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import { logSumExp } from './kernels/loss.js';
+import { ortRowLogSumExp } from './kernels/ort_ops.js';
 import type { Tokenizer } from './tokenizer.js';
 import { tokenizePair, type PairRow, type TokenizePairOptions } from './tokenize_pair.js';
 
@@ -35,9 +36,10 @@ export interface ScoreOptions extends TokenizePairOptions {
 /**
  * Scores one row of a logits buffer. logits [T_row, V] starting at position `offset` (in positions, not floats);
  * a completion token at i >= 1 is scored by the logits at i-1 (logits at t score token t+1). A completion token at
- * position 0 has no context and is not scored. Sums in float64.
+ * position 0 has no context and is not scored. Sums in float64. `lse` (per position of the same buffer, e.g. from
+ * ortRowLogSumExp) replaces the TypeScript log-sum-exp of each scored position.
  */
-export function completionLogprobs(logits: ArrayLike<number>, V: number, offset: number, ids: ArrayLike<number>, mask: ArrayLike<number>): CompletionScore {
+export function completionLogprobs(logits: ArrayLike<number>, V: number, offset: number, ids: ArrayLike<number>, mask: ArrayLike<number>, lse?: ArrayLike<number>): CompletionScore {
   const token_logprobs: number[] = [];
   let sum = 0;
   for (let i = 1; i < ids.length; i++) {
@@ -45,7 +47,7 @@ export function completionLogprobs(logits: ArrayLike<number>, V: number, offset:
     const target = ids[i] as number;
     if (!(target >= 0 && target < V)) throw new RadpoError('model', `token id ${target} is outside the model's vocabulary [0, ${V}); the tokenizer does not match the model`, { field: 'vocab_size', value: V });
     const o = (offset + i - 1) * V;
-    const lp = (logits[o + target] as number) - logSumExp(logits as Float32Array, o, V);
+    const lp = (logits[o + target] as number) - (lse ? (lse[offset + i - 1] as number) : logSumExp(logits as Float32Array, o, V));
     token_logprobs.push(lp);
     sum += lp;
   }
@@ -80,7 +82,9 @@ export async function scoreTokenized(model: LogitsModel, items: readonly { input
       for (let t = 0; t < row.length; t++) { ids[b * T + t] = row[t]!; attn[b * T + t] = 1; }
     });
     const logits = await model.forward(ids, B, T, { attentionMask: attn });
-    batch.forEach((r, b) => { out[r] = completionLogprobs(logits, V, b * T, items[r]!.input_ids, items[r]!.completion_mask); });
+    const lse = new Float32Array(B * T);
+    await ortRowLogSumExp(lse, logits, B * T, V); // every position in ORT graphs (vectorised), not per token in TypeScript
+    batch.forEach((r, b) => { out[r] = completionLogprobs(logits, V, b * T, items[r]!.input_ids, items[r]!.completion_mask, lse); });
     s += B;
     done += B;
     bar.update(done);

@@ -85,7 +85,7 @@ export async function sequenceLogpsOrt(logits: Float32Array, ids: Int32Array, ma
   if (logits.length !== B * T * V) throw new Error(`sequenceLogps: logits has ${logits.length} values, expected B*T*V = ${B}*${T}*${V}`);
   if (ids.length !== B * T || mask.length !== B * T) throw new Error('sequenceLogps: ids and mask must have B*T entries');
   const all = new Float32Array(B * T);
-  for (const [r0, r1] of rowChunks(B * T, V)) await ortRowLogSumExp(all.subarray(r0, r1), logits.subarray(r0 * V, r1 * V), r1 - r0, V);
+  await ortRowLogSumExp(all, logits, B * T, V);
   const sums = new Float64Array(B), counts = new Int32Array(B), lse = new Float64Array(B * T), tokenLogps = new Float64Array(B * T);
   for (let b = 0; b < B; b++) {
     let s = 0, n = 0;
@@ -119,9 +119,7 @@ export async function sequenceLogpsBackwardOrt(
       g[b * T + t] = gi; negG[b * T + t] = -gi; lse[b * T + t] = s.lse[b * T + t] as number;
     }
   }
-  for (const [r0, r1] of rowChunks(B * T, V)) {
-    await ortScaledSoftmaxFromLse(out.subarray(r0 * V, r1 * V), logits.subarray(r0 * V, r1 * V), lse.subarray(r0, r1), negG.subarray(r0, r1), r1 - r0, V);
-  }
+  await ortScaledSoftmaxFromLse(out, logits, lse, negG, B * T, V);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t + 1 < T; t++) {
       const gi = g[b * T + t] as number;
@@ -133,14 +131,3 @@ export async function sequenceLogpsBackwardOrt(
   return out;
 }
 
-/**
- * Row ranges of at most CHUNK_FLOATS values each: the ORT graphs hold two intermediates the size of their input,
- * kept by the session's arena, so whole batches (SmolLM's 49152-token vocabulary x 512 rows: 100 MB each) would
- * stay resident as peak memory.
- */
-const CHUNK_FLOATS = 1 << 20;
-function rowChunks(R: number, V: number): [number, number][] {
-  const rows = Math.max(1, Math.floor(CHUNK_FLOATS / V)), out: [number, number][] = [];
-  for (let r = 0; r < R; r += rows) out.push([r, Math.min(R, r + rows)]);
-  return out;
-}

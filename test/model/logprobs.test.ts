@@ -61,8 +61,9 @@ test('batching: length-sorted, padded batches give the per-row reference in inpu
   items.forEach((it, i) => {
     const want = reference(V, it.input_ids, it.completion_mask);
     assert.equal(r[i]!.num_tokens, want.length);
-    r[i]!.token_logprobs.forEach((x, j) => assert.ok(Math.abs(x - want[j]!) < 1e-9, `row ${i} token ${j}: ${x} vs ${want[j]}`)); // float64 on the same float32 logits
-    assert.ok(Math.abs(r[i]!.completion_logprob - want.reduce((s, x) => s + x, 0)) < 1e-9);
+    // the log-sum-exp comes from an ORT graph in float32 (the reference sums in float64): ~1e-7 per token
+    r[i]!.token_logprobs.forEach((x, j) => assert.ok(Math.abs(x - want[j]!) < 1e-6, `row ${i} token ${j}: ${x} vs ${want[j]}`));
+    assert.ok(Math.abs(r[i]!.completion_logprob - want.reduce((s, x) => s + x, 0)) < 1e-5);
   });
   assert.deepEqual(seen.map((s) => [s.B, s.T]), [[2, 6], [2, 3]]); // longest first; the empty row never reaches the model
   assert.deepEqual(seen[0]!.mask, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]);

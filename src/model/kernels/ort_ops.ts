@@ -167,7 +167,19 @@ export async function ortSoftmaxBackward(ds: Float32Array, dp: Float32Array, p: 
   await s.run({ DP: t2(dp, R, T), P: t2(p, R, T), ONES: t2(onesOf(T), T, 1) }, { DS: t2(ds, R, T) });
 }
 
-/** lse [R] = log(sum(exp(x))) over each row of x [R, V] (one ORT graph: max, shifted exp, sum, log; float32). */
+/**
+ * Row ranges of at most CHUNK_FLOATS values each, for the two vocabulary-wide graphs below: they hold two
+ * intermediates the size of their input, kept by the session's arena, so whole batches (SmolLM's 49152-token
+ * vocabulary x 512 rows: 100 MB each) would stay resident as peak memory.
+ */
+const CHUNK_FLOATS = 1 << 20;
+function rowChunks(R: number, V: number): [number, number][] {
+  const rows = Math.max(1, Math.floor(CHUNK_FLOATS / V)), out: [number, number][] = [];
+  for (let r = 0; r < R; r += rows) out.push([r, Math.min(R, r + rows)]);
+  return out;
+}
+
+/** lse [R] = log(sum(exp(x))) over each row of x [R, V] (ORT graphs over row chunks: max, shifted exp, sum, log; float32). */
 export async function ortRowLogSumExp(lse: Float32Array, x: Float32Array, R: number, V: number): Promise<void> {
   const s = await graphSession('row_lse', () => graphModel([
     { op: 'ReduceMax', inputs: ['X'], outputs: ['M'], attrs: [{ name: 'axes', ints: [-1] }, { name: 'keepdims', int: 1 }] },
@@ -177,15 +189,20 @@ export async function ortRowLogSumExp(lse: Float32Array, x: Float32Array, R: num
     { op: 'Log', inputs: ['S'], outputs: ['LS'] },
     { op: 'Add', inputs: ['LS', 'M'], outputs: ['L'] },
   ], [{ name: 'X', dims: ['r', 'v'] }, { name: 'ONES', dims: ['v', 1] }], [{ name: 'L', dims: ['r', 1] }]));
-  await s.run({ X: t2(x, R, V), ONES: t2(onesOf(V), V, 1) }, { L: t2(lse, R, 1) });
+  for (const [a, b] of rowChunks(R, V)) {
+    await s.run({ X: t2(x.subarray(a * V, b * V), b - a, V), ONES: t2(onesOf(V), V, 1) }, { L: t2(lse.subarray(a, b), b - a, 1) });
+  }
 }
 
-/** out [R, V] = g[r] * exp(x - lse[r]) (g times each row's softmax, from its log-sum-exp); out may alias x. */
+/** out [R, V] = g[r] * exp(x - lse[r]) (g times each row's softmax, from its log-sum-exp; row chunks); out may alias x. */
 export async function ortScaledSoftmaxFromLse(out: Float32Array, x: Float32Array, lse: Float32Array, g: Float32Array, R: number, V: number): Promise<void> {
   const s = await graphSession('scaled_softmax_lse', () => graphModel([
     { op: 'Sub', inputs: ['X', 'L'], outputs: ['D'] },
     { op: 'Exp', inputs: ['D'], outputs: ['E'] },
     { op: 'Mul', inputs: ['E', 'G'], outputs: ['Y'] },
   ], [{ name: 'X', dims: ['r', 'v'] }, { name: 'L', dims: ['r', 1] }, { name: 'G', dims: ['r', 1] }], [{ name: 'Y', dims: ['r', 'v'] }]));
-  await s.run({ X: t2(x, R, V), L: t2(lse, R, 1), G: t2(g, R, 1) }, { Y: t2(out, R, V) });
+  for (const [a, b] of rowChunks(R, V)) {
+    const n = b - a;
+    await s.run({ X: t2(x.subarray(a * V, b * V), n, V), L: t2(lse.subarray(a, b), n, 1), G: t2(g.subarray(a, b), n, 1) }, { Y: t2(out.subarray(a * V, b * V), n, V) });
+  }
 }
