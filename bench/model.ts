@@ -16,6 +16,7 @@ import { parseModelConfig, countParams, type ModelConfig } from '../src/model/co
 import { matmul, gemmSettings, gemmStats } from '../src/model/gemm.js';
 import { crossEntropyOrt } from '../src/model/kernels/loss.js';
 import { Rng } from '../src/util/rng.js';
+import { findVenv } from './venv.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -106,13 +107,26 @@ async function smolChild(): Promise<void> {
   process.stdout.write(JSON.stringify({ params: countParams(cfg), sec: r.sec, tokens_per_s: 512 / r.sec, peak_rss_bytes: rss, loss: r.loss }) + '\n');
 }
 
-function torchBench(cfg: ModelConfig, B: number, T: number, steps: number): { tokens_per_s: number; torch: string; attn: string } | null {
+/** model_torch.py's request file and environment, or null without the interop venv. */
+function torchRequest(cfg: ModelConfig, B: number, T: number, steps: number): { venv: string; cfgFile: string; env: NodeJS.ProcessEnv } | null {
   const venv = findVenv();
   if (!venv) return null;
   const cfgFile = path.join(os.tmpdir(), `radpo-bench-${process.pid}.json`);
   fs.writeFileSync(cfgFile, JSON.stringify({ config: cfg, B, T, steps, threads }));
   // Passive OpenMP waiting, like radpo's non-spinning ORT threads (spinning collapses on a shared machine).
-  const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+  return { venv, cfgFile, env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' } };
+}
+
+/** Mean of the middle two when the count is even. */
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b), h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+function torchBench(cfg: ModelConfig, B: number, T: number, steps: number): { tokens_per_s: number; torch: string; attn: string } | null {
+  const req = torchRequest(cfg, B, T, steps);
+  if (!req) return null;
+  const { venv, cfgFile, env } = req;
   const r = spawnSync(venv, [path.join(here, 'model_torch.py'), cfgFile], { encoding: 'utf8', timeout: 600_000, env });
   fs.rmSync(cfgFile, { force: true });
   if (r.status !== 0) { process.stderr.write(`torch benchmark failed: ${r.stderr.slice(-2000)}\n`); return null; }
@@ -124,11 +138,9 @@ function torchBench(cfg: ModelConfig, B: number, T: number, steps: number): { to
  * steps one by one, both sides meet the same moment of a machine whose speed drifts.
  */
 async function torchServer(cfg: ModelConfig, B: number, T: number): Promise<{ step: () => Promise<number>; close: () => void; torch: string; attn: string } | null> {
-  const venv = findVenv();
-  if (!venv) return null;
-  const cfgFile = path.join(os.tmpdir(), `radpo-bench-paired-${process.pid}.json`);
-  fs.writeFileSync(cfgFile, JSON.stringify({ config: cfg, B, T, steps: 1, threads }));
-  const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+  const req = torchRequest(cfg, B, T, 1);
+  if (!req) return null;
+  const { venv, cfgFile, env } = req;
   const child = spawn(venv, [path.join(here, 'model_torch.py'), cfgFile, '--serve'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async (): Promise<Record<string, unknown>> => {
@@ -143,12 +155,6 @@ async function torchServer(cfg: ModelConfig, B: number, T: number): Promise<{ st
     step: async () => { child.stdin.write('step\n'); return Number((await next()).sec); },
     close: () => { child.stdin.end(); },
   };
-}
-
-function findVenv(): string | null {
-  const venvRoot = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'radpo');
-  if (!fs.existsSync(venvRoot)) return null;
-  return fs.readdirSync(venvRoot).map((d) => path.join(venvRoot, d, 'bin', 'python')).find((p) => fs.existsSync(p) && fs.existsSync(path.join(p, '..', '..', '.complete'))) ?? null;
 }
 
 /** --paired N: N pairs of single steps (radpo, PyTorch; the order alternates), ratio = PyTorch's seconds / radpo's. */
@@ -171,11 +177,10 @@ async function pairedRatio(m: Model, cfg: ModelConfig, B: number, T: number, n: 
       a.push(x); b.push(y); ratios.push(y / x);
     }
   } finally { srv.close(); }
-  const med = (v: number[]) => { const s = [...v].sort((p, q) => p - q), h = s.length >> 1; return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2; };
   const q = (v: number[], f: number) => [...v].sort((p, r) => p - r)[Math.min(v.length - 1, Math.floor(f * v.length))]!;
   console.log(`  paired with PyTorch ${srv.torch} eager (${srv.attn}), ${n} back-to-back single steps each (load ${os.loadavg()[0]!.toFixed(1)}): ` +
-    `radpo ${(B * T / med(a)).toFixed(0)} tokens/s, PyTorch ${(B * T / med(b)).toFixed(0)} tokens/s (medians); ` +
-    `radpo / PyTorch per pair: median ${med(ratios).toFixed(2)}, quartiles ${q(ratios, 0.25).toFixed(2)}-${q(ratios, 0.75).toFixed(2)} (target >= 1.0)`);
+    `radpo ${(B * T / median(a)).toFixed(0)} tokens/s, PyTorch ${(B * T / median(b)).toFixed(0)} tokens/s (medians); ` +
+    `radpo / PyTorch per pair: median ${median(ratios).toFixed(2)}, quartiles ${q(ratios, 0.25).toFixed(2)}-${q(ratios, 0.75).toFixed(2)} (target >= 1.0)`);
 }
 
 /** Per-stage milliseconds of one step (median-free: mean over `steps` after warm-up) and GEMM time by shape. */
@@ -242,9 +247,7 @@ async function main(): Promise<void> {
         console.log(`  round ${i + 1}: radpo ${(B * T / rr.sec).toFixed(0)} tokens/s (${(100 * one).toFixed(0)}% 1-thread GEMM calls), PyTorch ${tt.tokens_per_s.toFixed(0)} tokens/s, ` +
           `ratio ${ratios[i]!.toFixed(2)} (load ${os.loadavg()[0]!.toFixed(1)})`);
       }
-      const sorted = [...ratios].sort((x, y) => x - y), h = sorted.length >> 1;
-      const median = sorted.length % 2 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2; // mean of the middle two when even
-      console.log(`  radpo / PyTorch over ${ratios.length} alternating rounds: median ${median.toFixed(2)} [${ratios.map((x) => x.toFixed(2)).join(', ')}] (target >= 1.0)`);
+      console.log(`  radpo / PyTorch over ${ratios.length} alternating rounds: median ${median(ratios).toFixed(2)} [${ratios.map((x) => x.toFixed(2)).join(', ')}] (target >= 1.0)`);
     }
   }
 

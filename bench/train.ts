@@ -14,6 +14,7 @@ import { gemmSettings } from '../src/model/gemm.js';
 import { trainDpo } from '../src/train/dpo.js';
 import type { TokenizedPair } from '../src/train/collate.js';
 import { Rng } from '../src/util/rng.js';
+import { findVenv } from './venv.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -48,13 +49,6 @@ t = PreTokenized(model=model, ref_model=ref, args=cfg, train_dataset=Dataset.fro
 t.train()
 print(json.dumps({"step_s": [b - a for a, b in zip(times, times[1:])], "loss": t.state.log_history[0]["loss"]}))
 `;
-
-function findVenv(): string | null {
-  const venvRoot = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'radpo');
-  if (!fs.existsSync(venvRoot)) return null;
-  return fs.readdirSync(venvRoot).map((d) => path.join(venvRoot, d, 'bin', 'python'))
-    .find((p) => fs.existsSync(p) && fs.existsSync(path.join(p, '..', '..', '.complete'))) ?? null;
-}
 
 /** Steps/s of the fastest and the median step: on a shared machine the fastest step is the least disturbed. */
 function summarize(stepSeconds: number[]): { best: number; median: number } {

@@ -281,7 +281,6 @@ function cachedAttention(y: Float32Array, q: Float32Array, cache: KvCache, l: nu
 /** Rows at most for which decode matmuls use the WebAssembly GEMV (0 = always ORT). */
 export const decodeSettings = { wasmMaxRows: 4 };
 
-
 /** gemv(w, x, y, N, K): y[n] = sum_k w[n*K + k] * x[k] for n < N; byte pointers, K % 16 == 0. */
 function gemvModuleBytes(): Uint8Array {
   const lg = (i: number) => [0x20, i], ls = (i: number) => [0x21, i], lt = (i: number) => [0x22, i];
@@ -345,7 +344,6 @@ function gemvModuleBytes(): Uint8Array {
   ]);
 }
 
-/** The slice of the WebAssembly API used here (not in this project's TypeScript libs). */
 let gemvModule: object | null = null;
 
 /** The decode matrices of a model in WebAssembly memory, with x / y scratch for up to decodeSettings.wasmMaxRows rows. */

@@ -63,7 +63,8 @@ export function moduleGeometry(c: ModelConfig, module: LoraTarget): { group: Pro
 
 /**
  * Forward of one slot: h [N, r] = x A^T; out[:, offset:offset+m] += scale * h B^T. `tmp` [N, m] is scratch when the
- * slot is a column block of a wider group (M > m).
+ * slot is a column block of a wider group (M > m). The per-slot reference (float64 tests): LoraAdapter computes the
+ * same for a whole group at once (groupB).
  */
 export async function loraSlotForward(out: Vec, x: Vec, A: Vec, B: Vec, h: Vec, tmp: Vec, N: number, K: number, r: number, m: number, M: number, offset: number, scale: number): Promise<void> {
   await mm(h, x, A, N, r, K, { transB: true });
@@ -169,9 +170,10 @@ export class LoraAdapter implements ProjectionAdapter {
   }
 
   /**
-   * A group's slots side by side (q | k | v or gate | up: the fused GEMM's column blocks): their up-projections as one
-   * GEMM with a block-diagonal B [M, S*r] (slot s's B at rows offset.., columns s*r..) over the slots' h [N, S*r],
-   * instead of a TypeScript scatter of each slot's [N, m] product into the group output (and its gather in backward).
+   * A group's slots side by side (q | k | v or gate | up: the fused GEMM's column blocks; o and down: one slot): their
+   * up-projections as one GEMM with a block-diagonal B [M, S*r] (slot s's B at rows offset.., columns s*r..) over the
+   * slots' h [N, S*r], instead of scattering each slot's [N, m] product into the group output (and gathering it back
+   * in backward) as loraSlotForward / loraSlotBackward do.
    */
   private groupB(slots: LoraSlot[]): Float32Array {
     const S = slots.length, r = this.config.r, M = slots[0]!.M, SR = S * r;
@@ -198,8 +200,7 @@ export class LoraAdapter implements ProjectionAdapter {
     const slots = this.byGroup.get(`${layer}.${group}`);
     if (!slots) return;
     const r = this.config.r, p = this.config.lora_dropout, S = slots.length;
-    const grouped = slots[0]!.M !== slots[0]!.m;
-    const hcat = grouped ? this.buf('hcat', N * S * r) : null;
+    const hcat = this.buf('hcat', N * S * r);
     for (const [si, s] of slots.entries()) {
       let st: SlotState | undefined;
       if (train) {
@@ -210,17 +211,16 @@ export class LoraAdapter implements ProjectionAdapter {
       if (train && p > 0) {
         // Inverted dropout as torch.nn.Dropout: keep with prob 1-p, scale kept values by 1/(1-p).
         if (!st!.xd || st!.xd.length !== N * s.K) { st!.xd = new Float32Array(N * s.K); st!.keep = new Uint8Array(N * s.K); }
-        const xd = st!.xd, keep = st!.keep!, inv = 1 / (1 - p);
+        const xd = st!.xd, keep = st!.keep!;
         this.rng.keepMask(keep, N * s.K, p);
-        dropoutApply(xd, x, keep, N * s.K, inv);
+        dropoutApply(xd, x, keep, N * s.K, 1 / (1 - p));
         xin = xd;
       }
       const h = train ? st!.h : this.buf('h', N * r);
-      if (!hcat) { await loraSlotForward(out, xin, this.params.view(s.a), this.params.view(s.b), h, this.buf('tmp', N * s.m), N, s.K, r, s.m, s.M, s.offset, this.scaling); continue; }
       await mm(h, xin, this.params.view(s.a), N, r, s.K, { transB: true });
       LoraAdapter.cols(hcat, h, N, r, S, si, true);
     }
-    if (hcat) await mm(out, hcat, this.groupB(slots), N, slots[0]!.M, S * r, { transB: true, alpha: this.scaling, accumulate: true });
+    await mm(out, hcat, this.groupB(slots), N, slots[0]!.M, S * r, { transB: true, alpha: this.scaling, accumulate: true });
   }
 
   async backward(layer: number, group: ProjGroup, dx: Float32Array, dout: Float32Array, x: Float32Array, N: number): Promise<void> {
@@ -229,35 +229,25 @@ export class LoraAdapter implements ProjectionAdapter {
     if (!slots) return;
     if (!this.grads) throw new Error('LoraAdapter.backward: call enableGrad() first');
     const r = this.config.r, p = this.config.lora_dropout, S = slots.length, M = slots[0]!.M, SR = S * r;
-    const grouped = M !== slots[0]!.m;
-    let dhcat: Float32Array | null = null, dbd: Float32Array | null = null;
     for (const s of slots) {
       const st = this.saved.get(s);
       if (!st || st.h.length !== N * r) throw new Error('LoraAdapter.backward: no saved activations (forward with train first)');
     }
-    if (grouped) {
-      // dH [N, S*r] = scale * dout B_bd; dB_bd [M, S*r] = scale * dout^T H: each slot's dh and dB are blocks of these
-      const hcat = this.buf('hcat', N * SR);
-      slots.forEach((s, si) => LoraAdapter.cols(hcat, this.saved.get(s)!.h, N, r, S, si, true));
-      dhcat = this.buf('dhcat', N * SR); dbd = this.buf('dbd', M * SR);
-      await mm(dhcat, dout, this.groupB(slots), N, SR, M, { alpha: this.scaling });
-      await mm(dbd, dout, hcat, M, SR, N, { transA: true, alpha: this.scaling });
-    }
+    // dH [N, S*r] = scale * dout B_bd; dB_bd [M, S*r] = scale * dout^T H: each slot's dh and dB are blocks of these
+    const hcat = this.buf('hcat', N * SR), dhcat = this.buf('dhcat', N * SR), dbd = this.buf('dbd', M * SR);
+    slots.forEach((s, si) => LoraAdapter.cols(hcat, this.saved.get(s)!.h, N, r, S, si, true));
+    await mm(dhcat, dout, this.groupB(slots), N, SR, M, { alpha: this.scaling });
+    await mm(dbd, dout, hcat, M, SR, N, { transA: true, alpha: this.scaling });
     for (const [si, s] of slots.entries()) {
       const st = this.saved.get(s)!;
       const xin = p > 0 ? st.xd! : x;
       // Without dropout the input gradient adds straight into dx; with it, through the kept mask and 1/(1-p).
       const dxin = p > 0 ? this.buf('dxin', N * s.K) : dx;
-      if (dhcat && dbd) {
-        const dB = this.grads.view(s.b), dh = this.buf('dh', N * r);
-        for (let i = 0; i < s.m; i++) { const o = (s.offset + i) * SR + si * r; for (let j = 0; j < r; j++) dB[i * r + j]! += dbd[o + j]!; }
-        LoraAdapter.cols(dhcat, dh, N, r, S, si, false);
-        await mm(this.grads.view(s.a), dh, xin, r, s.K, N, { transA: true, accumulate: true });
-        await mm(dxin, dh, this.params.view(s.a), N, s.K, r, { accumulate: p === 0 });
-      } else {
-        await loraSlotBackward(dxin, this.grads.view(s.a), this.grads.view(s.b), dout, xin, this.params.view(s.a), this.params.view(s.b), st.h,
-          this.buf('g', N * s.m), this.buf('dh', N * r), N, s.K, r, s.m, s.M, s.offset, this.scaling, p === 0);
-      }
+      const dB = this.grads.view(s.b), dh = this.buf('dh', N * r);
+      for (let i = 0; i < s.m; i++) { const o = (s.offset + i) * SR + si * r; for (let j = 0; j < r; j++) dB[i * r + j]! += dbd[o + j]!; }
+      LoraAdapter.cols(dhcat, dh, N, r, S, si, false);
+      await mm(this.grads.view(s.a), dh, xin, r, s.K, N, { transA: true, accumulate: true });
+      await mm(dxin, dh, this.params.view(s.a), N, s.K, r, { accumulate: p === 0 });
       if (p > 0) dropoutBackward(dx, dxin, st.keep!, N * s.K, 1 / (1 - p));
     }
   }

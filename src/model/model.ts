@@ -14,6 +14,7 @@ import { rmsnormForward } from './kernels/rmsnorm.js';
 import { biasBackward, linearForward, mm } from './kernels/linear.js';
 import { ropeInvFreq, ropeRotate, ropeTables } from './kernels/rope.js';
 import { packedSegmentStarts, type AttnShape } from './kernels/attention.js';
+import { sameValues } from './kernels/types.js';
 import { attentionBackwardBlocked, attentionForwardBlocked } from './kernels/attention_blocked.js';
 import { attentionBackwardFused, attentionForwardFused, useFusedAttention } from './kernels/attention_fused.js';
 import { ortResidualRmsnorm, ortRmsnormBackward, ortSwiglu, ortSwigluBackward } from './kernels/ort_ops.js';
@@ -215,7 +216,7 @@ export class Model {
     if (train) this.saved = null;
     const shape: AttnShape = { B, T, NH, NKV, HS }, fusedAttn = useFusedAttention(shape);
     mark(null);
-    if (!a.tablePos || !sameInts(a.tablePos, pos)) { ropeTables(a.cos, a.sin, pos, this.invFreq, N); a.tablePos = pos.slice(); }
+    if (!a.tablePos || !sameValues(a.tablePos, pos)) { ropeTables(a.cos, a.sin, pos, this.invFreq, N); a.tablePos = pos.slice(); }
 
     embeddingForward(a.layers[0]!.x, ids, p.view('model.embed_tokens.weight'), N, C, V);
     mark('f.embed+rope_tables');
@@ -332,12 +333,6 @@ export class Model {
     if (!frozen) embeddingBackward(g.view('model.embed_tokens.weight'), s.dres, ids, N, C);
     mark('b.embed');
   }
-}
-
-function sameInts(a: Int32Array, b: Int32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function defaultPositions(B: number, T: number): Int32Array {

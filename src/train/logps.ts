@@ -10,6 +10,7 @@
 // 15 vs 90 ms backward.
 
 import { expf } from '../model/kernels/fastmath.js';
+import { logSumExp } from '../model/kernels/loss.js';
 import { ortRowLogSumExp, ortScaledSoftmaxFromLse } from '../model/kernels/ort_ops.js';
 
 export interface SeqLogps {
@@ -23,7 +24,11 @@ export interface SeqLogps {
   tokenLogps: Float64Array;
 }
 
-export function sequenceLogps(logits: Float32Array, ids: Int32Array, mask: Uint8Array, B: number, T: number, V: number): SeqLogps {
+/**
+ * `lseAt` [B*T]: the log-sum-exp of every position, when already computed (sequenceLogpsOrt); otherwise it is computed
+ * here for the scored positions.
+ */
+export function sequenceLogps(logits: Float32Array, ids: Int32Array, mask: Uint8Array, B: number, T: number, V: number, lseAt?: Float32Array): SeqLogps {
   if (logits.length !== B * T * V) throw new Error(`sequenceLogps: logits has ${logits.length} values, expected B*T*V = ${B}*${T}*${V}`);
   if (ids.length !== B * T || mask.length !== B * T) throw new Error('sequenceLogps: ids and mask must have B*T entries');
   const sums = new Float64Array(B);
@@ -35,13 +40,9 @@ export function sequenceLogps(logits: Float32Array, ids: Int32Array, mask: Uint8
     for (let t = 1; t < T; t++) {
       if (!mask[b * T + t]) continue;
       const base = (b * T + t - 1) * V;
-      let mx = -Infinity;
-      for (let v = 0; v < V; v++) { const x = logits[base + v] as number; if (x > mx) mx = x; }
-      let se = 0;
-      for (let v = 0; v < V; v++) se += expf((logits[base + v] as number) - mx);
-      const l = mx + Math.log(se);
       const tok = ids[b * T + t] as number;
       if (tok < 0 || tok >= V) throw new Error(`sequenceLogps: token id ${tok} at row ${b}, position ${t} is outside the vocabulary (${V})`);
+      const l = lseAt ? (lseAt[b * T + t - 1] as number) : logSumExp(logits, base, V, expf);
       const lp = (logits[base + tok] as number) - l;
       lse[b * T + t - 1] = l;
       tokenLogps[b * T + t] = lp;
@@ -77,30 +78,12 @@ export function sequenceLogpsBackward(
   return out;
 }
 
-/**
- * sequenceLogps with the log-sum-exp of every position from one ORT graph (float32, then widened); the gather and
- * the sums stay in TypeScript (float64). Same result fields; lse is 0 where no token is scored.
- */
+/** sequenceLogps with the log-sum-exp of every position from the ORT graphs (float32); gather and sums in float64. */
 export async function sequenceLogpsOrt(logits: Float32Array, ids: Int32Array, mask: Uint8Array, B: number, T: number, V: number): Promise<SeqLogps> {
   if (logits.length !== B * T * V) throw new Error(`sequenceLogps: logits has ${logits.length} values, expected B*T*V = ${B}*${T}*${V}`);
-  if (ids.length !== B * T || mask.length !== B * T) throw new Error('sequenceLogps: ids and mask must have B*T entries');
-  const all = new Float32Array(B * T);
-  await ortRowLogSumExp(all, logits, B * T, V);
-  const sums = new Float64Array(B), counts = new Int32Array(B), lse = new Float64Array(B * T), tokenLogps = new Float64Array(B * T);
-  for (let b = 0; b < B; b++) {
-    let s = 0, n = 0;
-    for (let t = 1; t < T; t++) {
-      if (!mask[b * T + t]) continue;
-      const tok = ids[b * T + t] as number;
-      if (tok < 0 || tok >= V) throw new Error(`sequenceLogps: token id ${tok} at row ${b}, position ${t} is outside the vocabulary (${V})`);
-      const l = all[b * T + t - 1] as number, lp = (logits[(b * T + t - 1) * V + tok] as number) - l;
-      lse[b * T + t - 1] = l;
-      tokenLogps[b * T + t] = lp;
-      s += lp; n++;
-    }
-    sums[b] = s; counts[b] = n;
-  }
-  return { sums, counts, lse, tokenLogps };
+  const lse = new Float32Array(B * T);
+  await ortRowLogSumExp(lse, logits, B * T, V);
+  return sequenceLogps(logits, ids, mask, B, T, V, lse);
 }
 
 /** sequenceLogpsBackward with the softmax term as one ORT graph over every position (rows with no gradient get 0). */
@@ -130,4 +113,3 @@ export async function sequenceLogpsBackwardOrt(
   }
   return out;
 }
-

@@ -17,7 +17,7 @@ import * as ort from 'onnxruntime-node';
 import { opThreads } from '../gemm.js';
 import { graphSession } from './ort_ops.js';
 import { graphModel, type OnnxNode, type OnnxIo } from './onnx_proto.js';
-import { assertLen } from './types.js';
+import { assertLen, sameValues } from './types.js';
 import { firstVisibleKey, type AttnMask, type AttnShape } from './attention.js';
 
 /**
@@ -60,16 +60,9 @@ function buildMask(m: AttnMask, B: number, T: number): MaskArrays {
 /** The last masks built (the layers of one forward share them); keyed by content, not identity, of the inputs. */
 const maskCache: { key: string; am: Uint8Array | null; seg: Int32Array | null; masks: MaskArrays }[] = [];
 
-function sameArray<A extends Uint8Array | Int32Array>(a: A | null, b: A | null | undefined): boolean {
-  if (!a || !b) return !a && !b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function masksFor(m: AttnMask, B: number, T: number): MaskArrays {
   const key = `${B}:${T}:${m.window}`, seg = m.segStart ?? null;
-  const hit = maskCache.find((c) => c.key === key && sameArray(c.am, m.attentionMask) && sameArray(c.seg, seg));
+  const hit = maskCache.find((c) => c.key === key && sameValues(c.am, m.attentionMask) && sameValues(c.seg, seg));
   if (hit) return hit.masks;
   const masks = buildMask(m, B, T);
   maskCache.unshift({ key, am: m.attentionMask ? m.attentionMask.slice() : null, seg: seg ? seg.slice() : null, masks });
@@ -103,9 +96,8 @@ const pDims = (j: number) => ['b', 'kv', `pr${j}`, `pc${j}`];
 const I64: Pick<OnnxIo, 'int64'> = { int64: true };
 
 /**
- * The graph inputs every block shares: SH_KV = [0, NKV, -1, 0] and SH_H = [0, NH, -1, 0] (Reshape between
- * [B, NH, rows, x] and [B, NKV, G*rows, x]: query heads kv*G+g share key head kv), AX2 = [2], AX23 = [2, 3], and
- * per block j: the query range Q0_j / Q1_j, the key range K0 (= [0]) / K1_j (= Q1_j), for Slice.
+ * Block j's query rows [Q0_j, Q1_j) and key rows [K0, Q1_j) sliced out of Q, K, V (adds the range inputs and Slice
+ * nodes; one block: the tensors themselves; the last block: all of K and V).
  */
 function blockSlices(nodes: OnnxNode[], inputs: OnnxIo[], j: number, nb: number, src: { q: string; k: string; v: string }): { q: string; k: string; v: string } {
   if (nb === 1) return src;
@@ -119,6 +111,11 @@ function blockSlices(nodes: OnnxNode[], inputs: OnnxIo[], j: number, nb: number,
   return { q: `QS${j}`, k: `KS${j}`, v: `VS${j}` };
 }
 
+/**
+ * The graph inputs every block shares: SH_KV = [0, NKV, -1, 0] and SH_H = [0, NH, -1, 0] (Reshape between
+ * [B, NH, rows, x] and [B, NKV, G*rows, x]: query heads kv*G+g share key head kv), and with several blocks
+ * AX2 = [2], AX23 = [2, 3] and K0 = [0] for the Slices.
+ */
 function sharedInputs(nb: number): OnnxIo[] {
   return [{ name: 'SH_KV', dims: [4], ...I64 }, { name: 'SH_H', dims: [4], ...I64 },
     ...(nb > 1 ? [{ name: 'AX2', dims: [1], ...I64 }, { name: 'AX23', dims: [2], ...I64 }, { name: 'K0', dims: [1], ...I64 }] : [])];
@@ -255,7 +252,7 @@ function probsTensor(probs: Float32Array, s: AttnShape, b: QBlk, heads: boolean)
 export async function attentionForwardFused(y: Float32Array, probs: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, s: AttnShape, m: AttnMask, yTokenMajor = false): Promise<void> {
   const { B, T, NH, NKV, HS } = s, bl = fusedBlocks(s);
   assertLen('attention q', q, B * NH * T * HS); assertLen('attention k', k, B * NKV * T * HS); assertLen('attention v', v, B * NKV * T * HS);
-  assertLen('attention y', y, B * NH * T * HS); assertLen('attention probs', probs, fusedProbsLength(s));
+  assertLen('attention y', y, B * NH * T * HS); assertLen('attention probs', probs, probsLength(s, bl));
   const masks = masksFor(m, B, T), keep = masks.anyEmpty, scale = 1 / Math.sqrt(HS);
   const sess = await graphSession(`attn_fwd:${scale}:${bl.length}:${+keep}:${+yTokenMajor}`, () => forwardGraph(scale, bl.length, keep, yTokenMajor), opThreads());
   const feeds: Record<string, ort.Tensor> = {
@@ -274,7 +271,7 @@ export async function attentionForwardFused(y: Float32Array, probs: Float32Array
  */
 export async function attentionBackwardFused(dq: Float32Array, dk: Float32Array, dv: Float32Array, dy: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, y: Float32Array, s: AttnShape, dyTokenMajor = false): Promise<void> {
   const { B, T, NH, NKV, HS } = s, scale = 1 / Math.sqrt(HS), bl = fusedBlocks(s);
-  assertLen('attention dy', dy, B * NH * T * HS); assertLen('attention y', y, B * NH * T * HS); assertLen('attention probs', probs, fusedProbsLength(s));
+  assertLen('attention dy', dy, B * NH * T * HS); assertLen('attention y', y, B * NH * T * HS); assertLen('attention probs', probs, probsLength(s, bl));
   assertLen('attention dq', dq, B * NH * T * HS); assertLen('attention dk', dk, B * NKV * T * HS); assertLen('attention dv', dv, B * NKV * T * HS);
   const sess = await graphSession(`attn_bwd:${scale}:${bl.length}:${+dyTokenMajor}`, () => backwardGraph(scale, bl.length, dyTokenMajor), opThreads());
   const lay = dyTokenMajor ? [B, T, NH, HS] : [B, NH, T, HS];
@@ -287,7 +284,9 @@ export async function attentionBackwardFused(dq: Float32Array, dk: Float32Array,
 }
 
 /** Length of the fused probs buffer for a shape (at most B*NH*T*T). */
-export function fusedProbsLength(s: AttnShape): number {
-  const bl = fusedBlocks(s), last = bl[bl.length - 1]!;
+export function fusedProbsLength(s: AttnShape): number { return probsLength(s, fusedBlocks(s)); }
+
+function probsLength(s: AttnShape, bl: QBlk[]): number {
+  const last = bl[bl.length - 1]!;
   return last.off + s.B * s.NH * (last.r1 - last.r0) * last.r1;
 }

@@ -5,12 +5,12 @@ import { assertLen, type Vec } from './types.js';
 import { expf } from './fastmath.js';
 import { ortScaledSoftmax } from './ort_ops.js';
 
-/** log-sum-exp of logits[o .. o+V) in float64. */
-export function logSumExp(logits: Vec, o: number, V: number): number {
+/** log-sum-exp of logits[o .. o+V) in float64 (exp: Math.exp, or fastmath.ts expf where float32 accuracy will do). */
+export function logSumExp(logits: Vec, o: number, V: number, exp: (x: number) => number = Math.exp): number {
   let mx = -Infinity;
   for (let i = 0; i < V; i++) { const x = logits[o + i]!; if (x > mx) mx = x; }
   let s = 0;
-  for (let i = 0; i < V; i++) s += Math.exp(logits[o + i]! - mx);
+  for (let i = 0; i < V; i++) s += exp(logits[o + i]! - mx);
   return mx + Math.log(s);
 }
 

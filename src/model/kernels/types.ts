@@ -7,3 +7,11 @@ export type Vec = Float32Array | Float64Array;
 export function assertLen(name: string, buf: ArrayLike<number>, min: number): void {
   if (buf.length < min) throw new Error(`${name}: buffer of length ${buf.length}, need ${min}`);
 }
+
+/** Same length and the same values, element by element (null equals only null). */
+export function sameValues(a: ArrayLike<number> | null | undefined, b: ArrayLike<number> | null | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
