@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { singleOpModel } from './kernels/onnx_proto.js';
 import type { Vec } from './kernels/types.js';
+import { available as nativeAvailable, createNativeSession } from './ort_native.js';
 
 /**
  * out[b] (=|+=) alpha * op(A[b]) . op(B[b]) for b < batch, all row-major:
@@ -48,7 +49,7 @@ function checkLengths(out: Vec, a: Vec, b: Vec, M: number, N: number, K: number,
   }
 }
 
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
+const sessions = new Map<string, Promise<EngineSession>>();
 const scratchPool: Float32Array[] = [];
 
 /**
@@ -65,13 +66,13 @@ const scratchPool: Float32Array[] = [];
  * no spin 829 / 467 ms per step) and load ~9 (5798 / 5723 vs 1658 / 1388 ms). RADPO_ORT_SPIN=1 turns it back on.
  */
 export const gemmSettings = { threads: 2, refBelowFlops: 32768, spinning: process.env.RADPO_ORT_SPIN === '1', smallThreads: 2, smallBelow: 16e6,
-  adaptive: process.env.RADPO_ORT_ADAPTIVE !== '0' };
+  adaptive: process.env.RADPO_ORT_ADAPTIVE !== '0', native: process.env.RADPO_ORT_NATIVE !== '0' };
 
 /** Cumulative GEMM statistics (benchmarks): calls, multiply-adds * 2, ms inside ORT, calls run on 1 thread by `adaptive`. */
 export const gemmStats = { calls: 0, flops: 0, ms: 0, oneThreadCalls: 0, detail: false, byShape: new Map<string, { calls: number; flops: number; ms: number }>() };
 
-function sessionFor(transA: boolean, transB: boolean, alpha: number, rankA: number, rankB: number, threads: number): Promise<ort.InferenceSession> {
-  const key = `${+transA}${+transB}:${alpha}:${rankA}:${rankB}:${threads}`;
+function sessionFor(transA: boolean, transB: boolean, alpha: number, rankA: number, rankB: number, threads: number): Promise<EngineSession> {
+  const key = `${+transA}${+transB}:${alpha}:${rankA}:${rankB}:${threads}:${+gemmSettings.native}`;
   let s = sessions.get(key);
   if (!s) {
     const dimsA = rankA === 3 ? ['z', 'a0', 'a1'] : ['a0', 'a1'];
@@ -87,8 +88,8 @@ function sessionFor(transA: boolean, transB: boolean, alpha: number, rankA: numb
 }
 
 /** Y = alpha * op(A) op(B) + C (Gemm, beta 1): the accumulating 2-D multiply, run with C and Y on the same buffer. */
-function accSessionFor(transA: boolean, transB: boolean, alpha: number, threads: number): Promise<ort.InferenceSession> {
-  const key = `acc${+transA}${+transB}:${alpha}:${threads}`;
+function accSessionFor(transA: boolean, transB: boolean, alpha: number, threads: number): Promise<EngineSession> {
+  const key = `acc${+transA}${+transB}:${alpha}:${threads}:${+gemmSettings.native}`;
   let s = sessions.get(key);
   if (!s) {
     const bytes = singleOpModel('Gemm', '',
@@ -114,13 +115,27 @@ export function opThreads(): number {
 /** Threads for a small op (multiplies below smallBelow, element-wise graphs). */
 export function smallOpThreads(): number { return Math.max(1, Math.min(opThreads(), gemmSettings.smallThreads)); }
 
-/** An ORT CPU session for a single-operator model, with the engine's thread settings. */
-export function ortSession(bytes: Uint8Array, threads = gemmSettings.threads): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, {
+/**
+ * A session the engine runs: feeds and preallocated fetches (every output written into the caller's buffer; nothing
+ * returned). Through onnxruntime's C API (ort_native.ts) where available, else through the onnxruntime-node binding.
+ */
+export interface EngineSession {
+  readonly native: boolean;
+  run(feeds: Record<string, ort.Tensor>, fetches: Record<string, ort.Tensor>): Promise<void>;
+}
+
+/** An ORT CPU session for a model, with the engine's thread settings. */
+export async function ortSession(bytes: Uint8Array, threads = gemmSettings.threads): Promise<EngineSession> {
+  if (gemmSettings.native && nativeAvailable()) {
+    const s = createNativeSession(bytes, { threads, spinning: gemmSettings.spinning });
+    return { native: true, run: (feeds, fetches) => { s.run(feeds, fetches); return Promise.resolve(); } };
+  }
+  const s = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
     graphOptimizationLevel: 'all', enableCpuMemArena: true,
     extra: { session: { intra_op: { allow_spinning: gemmSettings.spinning ? '1' : '0' } } },
   });
+  return { native: false, run: async (feeds, fetches) => { await s.run(feeds, fetches); } };
 }
 
 function view(buf: Float32Array, len: number): Float32Array {

@@ -14,7 +14,7 @@
 // 30.8 vs blk 52.6. Sequences longer than maxT keep attention_blocked.ts (its per-block scratch is smaller).
 
 import * as ort from 'onnxruntime-node';
-import { opThreads } from '../gemm.js';
+import { opThreads, type EngineSession } from '../gemm.js';
 import { graphSession } from './ort_ops.js';
 import { graphModel, type OnnxNode, type OnnxIo } from './onnx_proto.js';
 import { assertLen, sameValues } from './types.js';

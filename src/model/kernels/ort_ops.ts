@@ -2,13 +2,13 @@
 // softmax backward, residual + RMSNorm forward and RMSNorm backward. Not for float64: those keep TypeScript kernels.
 
 import * as ort from 'onnxruntime-node';
-import { ortSession, smallOpThreads } from '../gemm.js';
+import { gemmSettings, ortSession, smallOpThreads, type EngineSession } from '../gemm.js';
 import { graphModel, singleOpModel, type OnnxNode } from './onnx_proto.js';
 
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
+const sessions = new Map<string, Promise<EngineSession>>();
 
-function session(op: string): Promise<ort.InferenceSession> {
-  const threads = smallOpThreads(), key = `${op}:${threads}`;
+function session(op: string): Promise<EngineSession> {
+  const threads = smallOpThreads(), key = `${op}:${threads}:${+gemmSettings.native}`;
   let s = sessions.get(key);
   if (!s) {
     const attrs = op === 'Softmax' ? [{ name: 'axis', int: -1 }] : [];
@@ -37,11 +37,11 @@ export function ortSigmoid(out: Float32Array, x: Float32Array, n: number): Promi
   return run('Sigmoid', out, x, 1, n);
 }
 
-const graphs = new Map<string, Promise<ort.InferenceSession>>();
+const graphs = new Map<string, Promise<EngineSession>>();
 
 /** A cached ORT session for a small graph, by name and thread count (element-wise graphs: the small-op threads). */
-export function graphSession(name: string, build: () => Uint8Array, threads = smallOpThreads()): Promise<ort.InferenceSession> {
-  const key = `${name}:${threads}`;
+export function graphSession(name: string, build: () => Uint8Array, threads = smallOpThreads()): Promise<EngineSession> {
+  const key = `${name}:${threads}:${+gemmSettings.native}`;
   let s = graphs.get(key);
   if (!s) { s = ortSession(build(), threads); graphs.set(key, s); }
   return s;
