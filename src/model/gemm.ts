@@ -1,5 +1,6 @@
-// Matrix multiplies for the engine: onnxruntime-node single-operator sessions (MLAS, 2 threads) and a plain
-// TypeScript reference GEMM used by tests and tiny shapes. Not an autograd: callers pass explicit buffers and shapes.
+// Matrix multiplies for the engine: onnxruntime single-operator sessions (MLAS, 2 threads; through its C API where
+// available, ort_native.ts) and a plain TypeScript reference GEMM used by tests and tiny shapes. Not an autograd:
+// callers pass explicit buffers and shapes.
 
 import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
