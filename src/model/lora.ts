@@ -10,6 +10,7 @@ import { ParamStore, type ParamEntry } from './params.js';
 import { mm } from './kernels/linear.js';
 import type { Vec } from './kernels/types.js';
 import { Rng } from '../util/rng.js';
+import { dropoutForward } from './dropout_wasm.js';
 import { RadpoError } from '../util/errors.js';
 
 export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
@@ -94,12 +95,8 @@ export async function loraSlotBackward(dxin: Vec, dA: Vec, dB: Vec, dout: Vec, x
 
 interface SlotState { h: Float32Array; xd: Float32Array | null; keep: Uint8Array | null }
 
-// Dropout's element loops as plain functions: inside the async hooks below the same loops ran ~20x slower
-// (LoRA forward with dropout 0.05 on the SmolLM shape: 2,878 ms vs 291 ms without dropout, before this split).
-/** xd = x * keep / (1 - p) (inverted dropout; inv = 1 / (1 - p)). */
-function dropoutApply(xd: Float32Array, x: Float32Array, keep: Uint8Array, n: number, inv: number): void {
-  for (let i = 0; i < n; i++) xd[i] = x[i]! * (keep[i]! * inv); // as torch: x * mask / (1 - p)
-}
+// Dropout's backward loop as a plain function: inside the async hooks below element loops ran ~20x slower. The
+// forward (mask draws and product) is dropout_wasm.ts.
 /** dx += dxin * keep / (1 - p). */
 function dropoutBackward(dx: Float32Array, dxin: Float32Array, keep: Uint8Array, n: number, inv: number): void {
   for (let i = 0; i < n; i++) if (keep[i]) dx[i]! += dxin[i]! * inv;
@@ -212,8 +209,7 @@ export class LoraAdapter implements ProjectionAdapter {
         // Inverted dropout as torch.nn.Dropout: keep with prob 1-p, scale kept values by 1/(1-p).
         if (!st!.xd || st!.xd.length !== N * s.K) { st!.xd = new Float32Array(N * s.K); st!.keep = new Uint8Array(N * s.K); }
         const xd = st!.xd, keep = st!.keep!;
-        this.rng.keepMask(keep, N * s.K, p);
-        dropoutApply(xd, x, keep, N * s.K, 1 / (1 - p));
+        dropoutForward(this.rng, keep, xd, x, N * s.K, p);
         xin = xd;
       }
       const h = train ? st!.h : this.buf('h', N * r);

@@ -81,8 +81,12 @@ export class Rng {
   state(): [number, number, number, number] { return [this.s0, this.s1, this.s2, this.s3]; }
   static fromState(s: [number, number, number, number]): Rng {
     const r = new Rng(0);
-    [r.s0, r.s1, r.s2, r.s3] = s.map((v) => v >>> 0) as [number, number, number, number];
+    r.setState(s);
     return r;
+  }
+  /** Continues from a state() in place (kernels that run the generator elsewhere hand its state back). */
+  setState(s: readonly [number, number, number, number]): void {
+    [this.s0, this.s1, this.s2, this.s3] = s.map((v) => v >>> 0) as [number, number, number, number];
   }
 }
 
