@@ -65,6 +65,8 @@ const scratchPool: Float32Array[] = [];
  * Spinning is off by default: on a shared 2-core machine spinning pool threads made a
  * training step 4.7x slower (5994 vs 1262 ms, small config, load ~9); re-measured at load 3.7 (spin 1756 / 1659 ms vs
  * no spin 829 / 467 ms per step) and load ~9 (5798 / 5723 vs 1658 / 1388 ms). RADPO_ORT_SPIN=1 turns it back on.
+ * native: sessions run through onnxruntime's C API (ort_native.ts) when it loads; false (RADPO_ORT_NATIVE=0) uses
+ * the onnxruntime-node binding, which copies every output (bitwise the same results, slower).
  */
 export const gemmSettings = { threads: 2, refBelowFlops: 32768, spinning: process.env.RADPO_ORT_SPIN === '1', smallThreads: 2, smallBelow: 16e6,
   adaptive: process.env.RADPO_ORT_ADAPTIVE !== '0', native: process.env.RADPO_ORT_NATIVE !== '0' };
