@@ -12,7 +12,8 @@ import { writeDirAtomicAsync } from '../util/atomic.js';
 import { embeddingBackward, embeddingForward } from './kernels/embedding.js';
 import { rmsnormForward } from './kernels/rmsnorm.js';
 import { biasBackward, linearForward, mm } from './kernels/linear.js';
-import { ropeInvFreq, ropeRotate, ropeTables } from './kernels/rope.js';
+import { joinHeadsRope, ropeInvFreq, ropeTables, splitHeadsRope } from './kernels/rope.js';
+import { joinHeadsRopeWasm, splitHeadsRopeWasm } from './kernels/rope_wasm.js';
 import { packedSegmentStarts, type AttnShape } from './kernels/attention.js';
 import { sameValues } from './kernels/types.js';
 import { attentionBackwardBlocked, attentionForwardBlocked } from './kernels/attention_blocked.js';
@@ -228,7 +229,7 @@ export class Model {
       await linearForward(a.qkv, s.ln1, p.span(n.q, n.v), this.config.qkv_bias ? p.span(n.qb, n.vb) : null, N, C, Q + 2 * KV);
       if (this.adapter) await this.adapter.forward(l, 'qkv', a.qkv, s.ln1, N, train);
       mark('f.gemm_qkv');
-      splitHeadsRope(s.q, s.k, s.v, a.qkv, a.cos, a.sin, B, T, NH, NKV, HS);
+      if (!splitHeadsRopeWasm(s.q, s.k, s.v, a.qkv, a.cos, a.sin, B, T, NH, NKV, HS)) splitHeadsRope(s.q, s.k, s.v, a.qkv, a.cos, a.sin, B, T, NH, NKV, HS);
       mark('f.split+rope');
       await (fusedAttn ? attentionForwardFused : attentionForwardBlocked)(s.yt, s.probs, s.q, s.k, s.v, shape, this.attnMask(l, mask, segStart), true); // yt [N, Q] directly
       mark('f.attention');
@@ -320,7 +321,7 @@ export class Model {
       if (fusedAttn) await attentionBackwardFused(s.dq, s.dk, s.dv, s.dyt, x.q, x.k, x.v, x.probs, x.yt, shape, true);
       else await attentionBackwardBlocked(s.dq, s.dk, s.dv, s.dyt, x.q, x.k, x.v, x.probs, shape, this.config.layer_windows[l] ?? null, true);
       mark('b.attention');
-      joinHeadsRope(s.dqkv, s.dq, s.dk, s.dv, a.cos, a.sin, B, T, NH, NKV, HS);
+      if (!joinHeadsRopeWasm(s.dqkv, s.dq, s.dk, s.dv, a.cos, a.sin, B, T, NH, NKV, HS)) joinHeadsRope(s.dqkv, s.dq, s.dk, s.dv, a.cos, a.sin, B, T, NH, NKV, HS);
       if (this.config.qkv_bias && !frozen) biasBackward(g.span(n.qb, n.vb), s.dqkv, N, Q + 2 * KV);
       mark('b.split+join+rope');
       await mm(s.dln, s.dqkv, p.span(n.q, n.v), N, C, Q + 2 * KV);
@@ -341,42 +342,3 @@ function defaultPositions(B: number, T: number): Int32Array {
   return pos;
 }
 
-/** Copies n floats src[so..] -> dst[do..] (plain loop: no subarray allocation in the hot path). */
-function copy(dst: Float32Array, d0: number, src: Float32Array, s0: number, n: number): void {
-  for (let i = 0; i < n; i++) dst[d0 + i] = src[s0 + i]!;
-}
-
-/**
- * qkv [N, Q + 2KV] rows (b, t) -> q [B, NH, T, HS], k, v [B, NKV, T, HS], with RoPE applied on the way (one pass):
- * q, k rotated by the [N, HS/2] tables exactly as ropeApply computes it, v copied.
- */
-function splitHeadsRope(q: Float32Array, k: Float32Array, v: Float32Array, qkv: Float32Array, cos: Float32Array, sin: Float32Array, B: number, T: number, NH: number, NKV: number, HS: number): void {
-  const Q = NH * HS, KV = NKV * HS, W = Q + 2 * KV;
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) {
-      const r = (b * T + t) * W, tr = (b * T + t) * (HS / 2);
-      for (let h = 0; h < NH; h++) ropeRotate(q, ((b * NH + h) * T + t) * HS, qkv, r + h * HS, cos, sin, tr, HS, 1);
-      for (let h = 0; h < NKV; h++) {
-        const o = ((b * NKV + h) * T + t) * HS;
-        ropeRotate(k, o, qkv, r + Q + h * HS, cos, sin, tr, HS, 1);
-        copy(v, o, qkv, r + Q + KV + h * HS, HS);
-      }
-    }
-  }
-}
-
-/** Gradient of splitHeadsRope: dqkv [N, Q + 2KV] from dq, dk (rotated back) and dv. */
-function joinHeadsRope(dqkv: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array, cos: Float32Array, sin: Float32Array, B: number, T: number, NH: number, NKV: number, HS: number): void {
-  const Q = NH * HS, KV = NKV * HS, W = Q + 2 * KV;
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) {
-      const r = (b * T + t) * W, tr = (b * T + t) * (HS / 2);
-      for (let h = 0; h < NH; h++) ropeRotate(dqkv, r + h * HS, dq, ((b * NH + h) * T + t) * HS, cos, sin, tr, HS, -1);
-      for (let h = 0; h < NKV; h++) {
-        const o = ((b * NKV + h) * T + t) * HS;
-        ropeRotate(dqkv, r + Q + h * HS, dk, o, cos, sin, tr, HS, -1);
-        copy(dqkv, r + Q + KV + h * HS, dv, o, HS);
-      }
-    }
-  }
-}

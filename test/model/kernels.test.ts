@@ -6,7 +6,8 @@ import { embeddingForward, embeddingBackward } from '../../src/model/kernels/emb
 import { rmsnormForward, rmsnormBackward } from '../../src/model/kernels/rmsnorm.js';
 import { swigluForward, swigluBackward } from '../../src/model/kernels/swiglu.js';
 import { linearForward, linearBackward } from '../../src/model/kernels/linear.js';
-import { ropeApply, ropeInvFreq, ropeTables } from '../../src/model/kernels/rope.js';
+import { joinHeadsRope, ropeApply, ropeInvFreq, ropeTables, splitHeadsRope } from '../../src/model/kernels/rope.js';
+import { joinHeadsRopeWasm, splitHeadsRopeWasm } from '../../src/model/kernels/rope_wasm.js';
 import { attentionForward, attentionBackward, type AttnShape, type AttnMask } from '../../src/model/kernels/attention.js';
 import { crossEntropy, tokenLogprobs, tokenLogprobsBackward } from '../../src/model/kernels/loss.js';
 
@@ -185,4 +186,30 @@ test('ORT fast paths agree with the float64 TypeScript kernels (attention softma
   const a = crossEntropy(logits, ids, B, T, V, lm), b = await crossEntropyOrt(logits, ids, B, T, V, lm);
   assert.equal(a.count, b.count);
   assert.ok(Math.abs(a.loss - b.loss) < 1e-6 && relErr(b.dlogits, a.dlogits) < 1e-6);
+});
+
+test('head split with RoPE and its gradient: WebAssembly SIMD equals the TypeScript loops bitwise (GQA, MHA, chunked rows)', () => {
+  const same = (a: Float32Array, b: Float32Array): boolean => a.every((v, i) => Object.is(v, b[i]));
+  // [B, T, NH, NKV, HS]; T 2000 at W 512 spans two chunks of the module's memory
+  for (const [B, T, NH, NKV, HS] of [[2, 5, 4, 2, 4], [3, 33, 4, 2, 16], [1, 2000, 4, 2, 64], [2, 7, 3, 3, 8]] as const) {
+    const N = B * T, Q = NH * HS, KV = NKV * HS, W = Q + 2 * KV, rng = new Rng(T);
+    const qkv = Float32Array.from({ length: N * W }, () => rng.normal());
+    const pos = Int32Array.from({ length: N }, (_, i) => (i % T) * 3 + 1);
+    const cos = new Float32Array((N * HS) / 2), sin = new Float32Array((N * HS) / 2);
+    ropeTables(cos, sin, pos, ropeInvFreq(HS, 10000, null), N);
+    const want = [new Float32Array(N * Q), new Float32Array(N * KV), new Float32Array(N * KV)] as const;
+    const got = [new Float32Array(N * Q), new Float32Array(N * KV), new Float32Array(N * KV)] as const;
+    splitHeadsRope(want[0], want[1], want[2], qkv, cos, sin, B, T, NH, NKV, HS);
+    assert.ok(splitHeadsRopeWasm(got[0], got[1], got[2], qkv, cos, sin, B, T, NH, NKV, HS));
+    for (let i = 0; i < 3; i++) assert.ok(same(got[i]!, want[i]!), `split ${i}, shape ${[B, T, NH, NKV, HS]}`);
+    const dWant = new Float32Array(N * W), dGot = new Float32Array(N * W).fill(7);
+    joinHeadsRope(dWant, want[0], want[1], want[2], cos, sin, B, T, NH, NKV, HS);
+    assert.ok(joinHeadsRopeWasm(dGot, want[0], want[1], want[2], cos, sin, B, T, NH, NKV, HS));
+    assert.ok(same(dGot, dWant), `join, shape ${[B, T, NH, NKV, HS]}`);
+    // the join undoes the split (rotation, then rotation back, equals the input up to rounding)
+    assert.ok(relErr(dGot, qkv) < 1e-6);
+  }
+  // head size 6: half 3 is odd, the module declines and leaves the caller to TypeScript
+  const z = new Float32Array(2 * 6 * 3);
+  assert.equal(splitHeadsRopeWasm(z, z, z, new Float32Array(2 * 18), new Float32Array(6), new Float32Array(6), 1, 2, 1, 1, 6), false);
 });

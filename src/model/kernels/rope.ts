@@ -67,3 +67,43 @@ export function ropeRotate(dst: Vec, d0: number, src: Vec, s0: number, cos: Vec,
     dst[d0 + half + i] = x2 * c + x1 * s;
   }
 }
+
+/** Copies n floats src[so..] -> dst[do..] (plain loop: no subarray allocation in the hot path). */
+function copy(dst: Float32Array, d0: number, src: Float32Array, s0: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[d0 + i] = src[s0 + i]!;
+}
+
+/**
+ * qkv [N, Q + 2KV] rows (b, t) -> q [B, NH, T, HS], k, v [B, NKV, T, HS], with RoPE applied on the way (one pass):
+ * q, k rotated by the [N, HS/2] tables exactly as ropeApply computes it, v copied.
+ */
+export function splitHeadsRope(q: Float32Array, k: Float32Array, v: Float32Array, qkv: Float32Array, cos: Float32Array, sin: Float32Array, B: number, T: number, NH: number, NKV: number, HS: number): void {
+  const Q = NH * HS, KV = NKV * HS, W = Q + 2 * KV;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const r = (b * T + t) * W, tr = (b * T + t) * (HS / 2);
+      for (let h = 0; h < NH; h++) ropeRotate(q, ((b * NH + h) * T + t) * HS, qkv, r + h * HS, cos, sin, tr, HS, 1);
+      for (let h = 0; h < NKV; h++) {
+        const o = ((b * NKV + h) * T + t) * HS;
+        ropeRotate(k, o, qkv, r + Q + h * HS, cos, sin, tr, HS, 1);
+        copy(v, o, qkv, r + Q + KV + h * HS, HS);
+      }
+    }
+  }
+}
+
+/** Gradient of splitHeadsRope: dqkv [N, Q + 2KV] from dq, dk (rotated back) and dv. */
+export function joinHeadsRope(dqkv: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array, cos: Float32Array, sin: Float32Array, B: number, T: number, NH: number, NKV: number, HS: number): void {
+  const Q = NH * HS, KV = NKV * HS, W = Q + 2 * KV;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const r = (b * T + t) * W, tr = (b * T + t) * (HS / 2);
+      for (let h = 0; h < NH; h++) ropeRotate(dqkv, r + h * HS, dq, ((b * NH + h) * T + t) * HS, cos, sin, tr, HS, -1);
+      for (let h = 0; h < NKV; h++) {
+        const o = ((b * NKV + h) * T + t) * HS;
+        ropeRotate(dqkv, r + Q + h * HS, dk, o, cos, sin, tr, HS, -1);
+        copy(dqkv, r + Q + KV + h * HS, dv, o, HS);
+      }
+    }
+  }
+}
