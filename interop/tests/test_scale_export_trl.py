@@ -3,6 +3,7 @@ exported data, computes radpo's conservative-DPO loss, changes the weights, and 
 radpo as in transformers. Not a speed test."""
 
 import json
+import re
 import math
 import os
 import subprocess
@@ -207,8 +208,9 @@ def test_trl_sft_job_runs(exported):
 def test_accelerate_ddp_and_fsdp_configs_launch_two_processes(exported):
     """The exported accelerate configs run as written, with 2 processes on CPU (gloo; CUDA hidden, so bf16 off): the
     data is sharded (one epoch in 3 steps of 1 pair per process) and the weights equal a single process with
-    per-device batch 2 (DDP averages the two per-process gradients = the mean over the batch of 2).
-    DeepSpeed ZeRO-3 is not installed here and stays untested."""
+    per-device batch 2 (DDP averages the two per-process gradients = the mean over the batch of 2). On CPU the FSDP
+    config runs as data parallelism (checked below); its sharding needs GPUs. DeepSpeed ZeRO-3 is not installed here
+    and stays untested."""
     base = exported["base"]
     job = export_and_run(base, exported["model_dir"], "job_2proc", ["--num_processes", "2"])
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="1")
@@ -231,3 +233,34 @@ def test_accelerate_ddp_and_fsdp_configs_launch_two_processes(exported):
         err = max((got[k] - want[k]).abs().max().item() for k in want)
         print(f"{mode}: 2 processes vs 1 process x batch 2: max |dW| {err:.2e} (weights moved {moved:.2e})")
         assert err < 1e-2 * moved
+    # What do the processes hold? Prepare the model under each config as train.py does on CPU (use_cpu) and count each
+    # process's parameters. On CPU, accelerate runs the FSDP config as multi-CPU data parallelism (a full replica per
+    # process, no DTensors): the launch and training above are real, sharding itself needs GPUs and is not tested here.
+    (job / "shard_probe.py").write_text(SHARD_PROBE)
+    for mode in ["ddp", "fsdp"]:
+        r = subprocess.run([accelerate, "launch", "--config_file", f"accelerate/{mode}.yaml", "--mixed_precision", "no",
+                            "shard_probe.py", "model"], capture_output=True, text=True, cwd=str(job), env=env, timeout=900)
+        assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+        ranks = [json.loads(m) for m in re.findall(r"SHARDS (\{[^}]*\})", r.stdout)]  # the two processes' lines may interleave
+        assert sorted(x["rank"] for x in ranks) == [0, 1], r.stdout[-2000:]
+        full = ranks[0]["full"]
+        print(f"{mode} on CPU: {ranks[0]['type']}, parameters held per process {[x['local'] for x in ranks]} of {full}, "
+              f"{ranks[0]['dtensors']} DTensors")
+        assert all(x["type"] == "DistributedType.MULTI_CPU" and x["local"] == full and x["dtensors"] == 0 for x in ranks)
+
+
+SHARD_PROBE = """
+import json, sys, torch
+from accelerate import Accelerator
+from torch.distributed.tensor import DTensor
+from transformers import AutoModelForCausalLM
+acc = Accelerator(cpu=True)
+model = AutoModelForCausalLM.from_pretrained(sys.argv[1], dtype=torch.float32)
+full = sum(p.numel() for p in model.parameters())
+opt = torch.optim.SGD(model.parameters(), lr=0.0)
+model, opt = acc.prepare(model, opt)
+params = list(model.parameters())
+local = sum((p.to_local() if isinstance(p, DTensor) else p).numel() for p in params)
+print("SHARDS " + json.dumps({"rank": acc.process_index, "local": local, "full": full, "type": str(acc.distributed_type),
+                               "dtensors": sum(isinstance(p, DTensor) for p in params)}), flush=True)
+"""

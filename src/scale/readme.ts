@@ -37,6 +37,7 @@ export function exportReadme(x: ReadmeInput): string {
   for (const mode of LAUNCH_MODES) L.push(`# ${mode === 'ddp' ? 'data parallel (DDP)' : mode === 'zero3' ? 'DeepSpeed ZeRO-3 (what the paper used)' : 'FSDP2'}, ${shape.numProcesses} processes`, launchCommand(mode, shape));
   L.push('```', '');
   L.push(`The accelerate configs are written for ${shape.numProcesses} processes on ${shape.numMachines} machine(s), mixed precision \`${shape.mixedPrecision}\`.`);
+  L.push('FSDP2 shards the model across GPUs; on CPU (`--use_cpu true`) accelerate runs the FSDP config as plain data parallelism, a full model per process.');
   L.push('Change `num_processes` / `num_machines` in `accelerate/*.yaml` (or pass `--num_processes N`) to fit your nodes.');
   L.push('Any TRL argument can be overridden on the command line after the config, e.g. `--learning_rate 1e-6`.', '');
   L.push('On a Slurm cluster run the same command once per node, e.g. in an sbatch script:', '');
