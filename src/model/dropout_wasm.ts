@@ -5,7 +5,7 @@
 // shape at T 512, which took ~0.8 s of a 1.0 s adapter forward in TypeScript (the generator's unsigned 32-bit steps
 // run as doubles there); integer arithmetic in WebAssembly does them natively. Numbers: docs/engine.md.
 
-import { WA, section, str, uleb } from '../util/wasm.js';
+import { lazyKernel, memoryModule, uleb } from '../util/wasm.js';
 import type { Rng } from '../util/rng.js';
 
 /** Elements per call into the module (x and xd: 4 MiB each, keep: 1 MiB). */
@@ -47,32 +47,12 @@ function moduleBytes(): Uint8Array {
     0x0b,
   ];
   const body = [1, 7, 0x7f, ...code];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 7, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7c, 0x7f, 0]),
-    ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...str('dropout'), 0x00, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
-  ]);
+  return memoryModule([{ name: 'dropout', params: [0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7c, 0x7f], body }]);
 }
 
 type Kernel = (x: number, xd: number, keep: number, n: number, thr: number, inv: number, st: number) => void;
-let kernel: { run: Kernel; f32: Float32Array; u8: Uint8Array; u32: Uint32Array } | null | undefined;
-
-function instance(): typeof kernel {
-  if (kernel === undefined) {
-    kernel = null;
-    if (WA) {
-      try {
-        const mem = new WA.Memory({ initial: Math.ceil((9 * CHUNK + 64) / 65536) });
-        const run = new WA.Instance(new WA.Module(moduleBytes()), { env: { mem } }).exports.dropout as Kernel;
-        kernel = { run, f32: new Float32Array(mem.buffer), u8: new Uint8Array(mem.buffer), u32: new Uint32Array(mem.buffer) };
-      } catch { kernel = null; }
-    }
-  }
-  return kernel;
-}
+const instance = lazyKernel(moduleBytes, 9 * CHUNK + 64, (ex, buf) =>
+  ({ run: ex.dropout as Kernel, f32: new Float32Array(buf), u8: new Uint8Array(buf), u32: new Uint32Array(buf) }));
 
 /**
  * keep[i] = rng.next() >= p ? 1 : 0 and xd[i] = x[i] * (keep[i] / (1 - p)) for i < n: bitwise what rng.keepMask

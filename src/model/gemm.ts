@@ -75,33 +75,21 @@ export const gemmSettings = { threads: 2, refBelowFlops: 32768, spinning: proces
 export const gemmStats = { calls: 0, flops: 0, ms: 0, oneThreadCalls: 0, detail: false, byShape: new Map<string, { calls: number; flops: number; ms: number }>() };
 
 function sessionFor(transA: boolean, transB: boolean, alpha: number, rankA: number, rankB: number, threads: number): Promise<EngineSession> {
-  const key = `${+transA}${+transB}:${alpha}:${rankA}:${rankB}:${threads}:${+gemmSettings.native}`;
-  let s = sessions.get(key);
-  if (!s) {
+  return cachedSession(`mm${+transA}${+transB}:${alpha}:${rankA}:${rankB}`, () => {
     const dimsA = rankA === 3 ? ['z', 'a0', 'a1'] : ['a0', 'a1'];
     const dimsB = rankB === 3 ? ['z', 'b0', 'b1'] : ['b0', 'b1'];
     const dimsY = rankA === 3 ? ['z', 'm', 'n'] : ['m', 'n'];
-    const bytes = singleOpModel('FusedMatMul', 'com.microsoft',
+    return singleOpModel('FusedMatMul', 'com.microsoft',
       [{ name: 'A', dims: dimsA }, { name: 'B', dims: dimsB }], [{ name: 'Y', dims: dimsY }],
       [{ name: 'transA', int: +transA }, { name: 'transB', int: +transB }, { name: 'alpha', float: alpha }]);
-    s = ortSession(bytes, threads);
-    sessions.set(key, s);
-  }
-  return s;
+  }, threads);
 }
 
 /** Y = alpha * op(A) op(B) + C (Gemm, beta 1): the accumulating 2-D multiply, run with C and Y on the same buffer. */
 function accSessionFor(transA: boolean, transB: boolean, alpha: number, threads: number): Promise<EngineSession> {
-  const key = `acc${+transA}${+transB}:${alpha}:${threads}:${+gemmSettings.native}`;
-  let s = sessions.get(key);
-  if (!s) {
-    const bytes = singleOpModel('Gemm', '',
-      [{ name: 'A', dims: ['a0', 'a1'] }, { name: 'B', dims: ['b0', 'b1'] }, { name: 'C', dims: ['m', 'n'] }], [{ name: 'Y', dims: ['m', 'n'] }],
-      [{ name: 'transA', int: +transA }, { name: 'transB', int: +transB }, { name: 'alpha', float: alpha }, { name: 'beta', float: 1 }]);
-    s = ortSession(bytes, threads);
-    sessions.set(key, s);
-  }
-  return s;
+  return cachedSession(`acc${+transA}${+transB}:${alpha}`, () => singleOpModel('Gemm', '',
+    [{ name: 'A', dims: ['a0', 'a1'] }, { name: 'B', dims: ['b0', 'b1'] }, { name: 'C', dims: ['m', 'n'] }], [{ name: 'Y', dims: ['m', 'n'] }],
+    [{ name: 'transA', int: +transA }, { name: 'transB', int: +transB }, { name: 'alpha', float: alpha }, { name: 'beta', float: 1 }]), threads);
 }
 
 const cores = os.availableParallelism();
@@ -139,6 +127,17 @@ export async function ortSession(bytes: Uint8Array, threads = gemmSettings.threa
     extra: { session: { intra_op: { allow_spinning: gemmSettings.spinning ? '1' : '0' } } },
   });
   return { native: false, run: async (feeds, fetches) => { await s.run(feeds, fetches); } };
+}
+
+/**
+ * The engine's session for a model named `name` (built on first use), one per thread count and per path (C API or
+ * binding): every ORT session radpo runs comes from here.
+ */
+export function cachedSession(name: string, build: () => Uint8Array, threads: number): Promise<EngineSession> {
+  const key = `${name}:${threads}:${+gemmSettings.native}`;
+  let s = sessions.get(key);
+  if (!s) { s = ortSession(build(), threads); sessions.set(key, s); }
+  return s;
 }
 
 function view(buf: Float32Array, len: number): Float32Array {

@@ -1,7 +1,7 @@
 // Key/value cache for incremental decoding and the cached forward pass that fills it (prefill a left-padded batch,
 // then one token per row per step; small GEMVs and cache attention in WebAssembly SIMD). Not training code, not sampling.
 
-import { WA, section, sleb, str, uleb } from '../util/wasm.js';
+import { WA, instantiate, memoryModule, sleb, uleb } from '../util/wasm.js';
 import type { ModelConfig } from './config.js';
 import type { ParamStore } from './params.js';
 import { layerNames } from './params.js';
@@ -334,14 +334,7 @@ function gemvModuleBytes(): Uint8Array {
     0x0b, 0x0b, 0x0b,
   ];
   const body2 = [...locals, ...wsum];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 5, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
-    ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1]),
-    ...section(3, [2, 0, 0]),
-    ...section(7, [2, ...str('gemv'), 0x00, 0, ...str('wsum'), 0x00, 1]),
-    ...section(10, [2, ...uleb(body.length), ...body, ...uleb(body2.length), ...body2]),
-  ]);
+  return memoryModule([{ name: 'gemv', params: [0x7f, 0x7f, 0x7f, 0x7f, 0x7f], body }, { name: 'wsum', params: [0x7f, 0x7f, 0x7f, 0x7f, 0x7f], body: body2 }]);
 }
 
 let gemvModule: object | null = null;
@@ -367,12 +360,11 @@ export class WasmWeights {
     this.yOff = bytes; bytes += rows * maxN * 4;
     this.kvOff = bytes; this.kvFloats = kvFloats; bytes += kvFloats * 4;
     this.aOff = bytes; this.capMax = capMax; bytes += G * (2 * HS + capMax) * 4; // q, out [G, HS]; scores [G, capMax]
-    const mem = new WA!.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
     gemvModule ??= new WA!.Module(gemvModuleBytes());
-    const inst = new WA!.Instance(gemvModule, { env: { mem } });
-    this.gemv = inst.exports.gemv as (w: number, x: number, y: number, N: number, K: number) => void;
-    this.wsum = inst.exports.wsum as (v: number, p: number, out: number, n: number, HS: number) => void;
-    this.f32 = new Float32Array(mem.buffer);
+    const { exports, buffer } = instantiate(gemvModule, bytes + 65536);
+    this.gemv = exports.gemv as (w: number, x: number, y: number, N: number, K: number) => void;
+    this.wsum = exports.wsum as (v: number, p: number, out: number, n: number, HS: number) => void;
+    this.f32 = new Float32Array(buffer);
     for (const [key, data] of mats) this.f32.set(data, this.offsets.get(key)!.off / 4);
   }
 

@@ -9,7 +9,8 @@
 //
 // OrtApi is a table of function pointers that onnxruntime only appends to, so the indices below hold for every
 // release since they were added (checked against the API 13, 22 and 29 headers of onnxruntime_c_api.h).
-// Falls back (available() false) where koffi or the library is missing, or with RADPO_ORT_NATIVE=0.
+// available() is false where koffi or the library is missing; whether the engine uses this path at all is gemm.ts's
+// gemmSettings.native (RADPO_ORT_NATIVE=0 turns it off).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -69,8 +70,7 @@ function libraryPath(): string {
   return path.join(dir, lib);
 }
 
-function load(): Api | null {
-  if (process.env.RADPO_ORT_NATIVE === '0') { loadError = 'RADPO_ORT_NATIVE=0'; return null; }
+function load(): Api {
   const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
   const lib = koffi.load(libraryPath());
   const getBase = lib.func('void *OrtGetApiBase(void)');
@@ -145,13 +145,14 @@ export function createNativeSession(bytes: Uint8Array, opts: NativeSessionOption
 
   return {
     run(feeds, fetches): void {
-      const inNames = Object.keys(feeds), outNames = Object.keys(fetches), values: unknown[] = [];
+      const inNames = Object.keys(feeds), outNames = Object.keys(fetches), ins: unknown[] = [], outs: unknown[] = [];
       try {
-        for (const n of inNames) values.push(value(n, feeds[n]!));
-        for (const n of outNames) values.push(value(n, fetches[n]!));
-        check(a, a.run(session, null, inNames, values.slice(0, inNames.length), inNames.length, outNames, outNames.length, values.slice(inNames.length)));
+        for (const n of inNames) ins.push(value(n, feeds[n]!));
+        for (const n of outNames) outs.push(value(n, fetches[n]!));
+        check(a, a.run(session, null, inNames, ins, ins.length, outNames, outs.length, outs));
       } finally {
-        for (const v of values) a.releaseValue(v);
+        for (const v of ins) a.releaseValue(v);
+        for (const v of outs) a.releaseValue(v);
       }
     },
   };

@@ -2,20 +2,12 @@
 // softmax backward, residual + RMSNorm forward and RMSNorm backward. Not for float64: those keep TypeScript kernels.
 
 import * as ort from 'onnxruntime-node';
-import { gemmSettings, ortSession, smallOpThreads, type EngineSession } from '../gemm.js';
+import { cachedSession, smallOpThreads, type EngineSession } from '../gemm.js';
 import { graphModel, singleOpModel, type OnnxNode } from './onnx_proto.js';
 
-const sessions = new Map<string, Promise<EngineSession>>();
-
 function session(op: string): Promise<EngineSession> {
-  const threads = smallOpThreads(), key = `${op}:${threads}:${+gemmSettings.native}`;
-  let s = sessions.get(key);
-  if (!s) {
-    const attrs = op === 'Softmax' ? [{ name: 'axis', int: -1 }] : [];
-    s = ortSession(singleOpModel(op, '', [{ name: 'X', dims: ['r', 'c'] }], [{ name: 'Y', dims: ['r', 'c'] }], attrs), threads);
-    sessions.set(key, s);
-  }
-  return s;
+  const attrs = op === 'Softmax' ? [{ name: 'axis', int: -1 }] : [];
+  return graphSession(`op:${op}`, () => singleOpModel(op, '', [{ name: 'X', dims: ['r', 'c'] }], [{ name: 'Y', dims: ['r', 'c'] }], attrs));
 }
 
 async function run(op: string, out: Float32Array, x: Float32Array, rows: number, cols: number): Promise<void> {
@@ -37,14 +29,9 @@ export function ortSigmoid(out: Float32Array, x: Float32Array, n: number): Promi
   return run('Sigmoid', out, x, 1, n);
 }
 
-const graphs = new Map<string, Promise<EngineSession>>();
-
 /** A cached ORT session for a small graph, by name and thread count (element-wise graphs: the small-op threads). */
 export function graphSession(name: string, build: () => Uint8Array, threads = smallOpThreads()): Promise<EngineSession> {
-  const key = `${name}:${threads}:${+gemmSettings.native}`;
-  let s = graphs.get(key);
-  if (!s) { s = ortSession(build(), threads); graphs.set(key, s); }
-  return s;
+  return cachedSession(name, build, threads);
 }
 
 const t2 = (data: Float32Array, rows: number, cols: number): ort.Tensor => {
@@ -64,24 +51,26 @@ export async function ortSwiglu(h: Float32Array, gu: Float32Array, N: number, I:
   await s.run({ GU: t2(gu, N, 2 * I) }, { H: t2(h, N, I) });
 }
 
+/** SwiGLU backward's graph (ortSwigluBackward). */
+const SWIGLU_BWD: OnnxNode[] = [
+  { op: 'Split', inputs: ['GU'], outputs: ['G', 'U'], attrs: [{ name: 'axis', int: 1 }] },
+  { op: 'Sigmoid', inputs: ['G'], outputs: ['S'] },
+  { op: 'Mul', inputs: ['G', 'S'], outputs: ['A'] },
+  { op: 'Mul', inputs: ['DH', 'A'], outputs: ['DU'] },
+  { op: 'Sub', inputs: ['G', 'A'], outputs: ['GmA'] },     // g (1 - s)
+  { op: 'Mul', inputs: ['S', 'GmA'], outputs: ['C1'] },    // s g (1 - s)
+  { op: 'Add', inputs: ['S', 'C1'], outputs: ['E'] },      // s + g s (1 - s)
+  { op: 'Mul', inputs: ['U', 'E'], outputs: ['UE'] },
+  { op: 'Mul', inputs: ['DH', 'UE'], outputs: ['DG'] },
+  { op: 'Concat', inputs: ['DG', 'DU'], outputs: ['DGU'], attrs: [{ name: 'axis', int: 1 }] },
+];
+
 /**
  * dgu [N, 2I] (overwritten) from dh [N, I] and gu [N, 2I] (sigmoid recomputed): d up = dh * silu(g),
  * d gate = dh * up * (s + g * s * (1 - s)) with s = sigmoid(g).
  */
 export async function ortSwigluBackward(dgu: Float32Array, dh: Float32Array, gu: Float32Array, N: number, I: number): Promise<void> {
-  const nodes: OnnxNode[] = [
-    { op: 'Split', inputs: ['GU'], outputs: ['G', 'U'], attrs: [{ name: 'axis', int: 1 }] },
-    { op: 'Sigmoid', inputs: ['G'], outputs: ['S'] },
-    { op: 'Mul', inputs: ['G', 'S'], outputs: ['A'] },
-    { op: 'Mul', inputs: ['DH', 'A'], outputs: ['DU'] },
-    { op: 'Sub', inputs: ['G', 'A'], outputs: ['GmA'] },     // g (1 - s)
-    { op: 'Mul', inputs: ['S', 'GmA'], outputs: ['C1'] },    // s g (1 - s)
-    { op: 'Add', inputs: ['S', 'C1'], outputs: ['E'] },      // s + g s (1 - s)
-    { op: 'Mul', inputs: ['U', 'E'], outputs: ['UE'] },
-    { op: 'Mul', inputs: ['DH', 'UE'], outputs: ['DG'] },
-    { op: 'Concat', inputs: ['DG', 'DU'], outputs: ['DGU'], attrs: [{ name: 'axis', int: 1 }] },
-  ];
-  const s = await graphSession('swiglu_bwd', () => graphModel(nodes,
+  const s = await graphSession('swiglu_bwd', () => graphModel(SWIGLU_BWD,
     [{ name: 'GU', dims: ['n', 'i2'] }, { name: 'DH', dims: ['n', 'i'] }], [{ name: 'DGU', dims: ['n', 'i2'] }]));
   await s.run({ GU: t2(gu, N, 2 * I), DH: t2(dh, N, I) }, { DGU: t2(dgu, N, 2 * I) });
 }

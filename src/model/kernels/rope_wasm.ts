@@ -4,7 +4,7 @@
 // to float32, two lanes at a time (f64x2).
 // Small config (B 4, T 256, 4 + 2 heads of 64): see docs/engine.md for the times against the TypeScript loops.
 
-import { WA, section, str, uleb } from '../../util/wasm.js';
+import { lazyKernel, memoryModule, uleb } from '../../util/wasm.js';
 
 /**
  * rot(src, dst, cs, sn, hb, sign, count, srcStep, dstStep), byte pointers, hb = half a head in bytes (a multiple of
@@ -53,15 +53,9 @@ function moduleBytes(): Uint8Array {
     0x0c, 0,
     0x0b, 0x0b, 0x0b,
   ];
-  const rotBody = [2, 1, 0x7f, 5, 0x7b, ...rot];
-  const movBody = [0, ...mov];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [2, 0x60, 9, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7c, 0x7f, 0x7f, 0x7f, 0, 0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
-    ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1]),
-    ...section(3, [2, 0, 1]),
-    ...section(7, [2, ...str('rot'), 0x00, 0, ...str('mov'), 0x00, 1]),
-    ...section(10, [2, ...uleb(rotBody.length), ...rotBody, ...uleb(movBody.length), ...movBody]),
+  return memoryModule([
+    { name: 'rot', params: [0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7c, 0x7f, 0x7f, 0x7f], body: [2, 1, 0x7f, 5, 0x7b, ...rot] },
+    { name: 'mov', params: [0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f], body: [0, ...mov] },
   ]);
 }
 
@@ -73,21 +67,8 @@ interface Kernel {
   mov: (dst: number, src: number, n: number, count: number, dstStep: number, srcStep: number) => void;
   f32: Float32Array;
 }
-let kernel: Kernel | null | undefined;
-
-function instance(): Kernel | null {
-  if (kernel === undefined) {
-    kernel = null;
-    try {
-      if (WA) {
-        const mem = new WA.Memory({ initial: (FLOATS * 4) / 65536 });
-        const ex = new WA.Instance(new WA.Module(moduleBytes()), { env: { mem } }).exports;
-        kernel = { rot: ex.rot as Kernel['rot'], mov: ex.mov as Kernel['mov'], f32: new Float32Array(mem.buffer) };
-      }
-    } catch { kernel = null; }
-  }
-  return kernel;
-}
+const instance = lazyKernel(moduleBytes, FLOATS * 4, (ex, buf): Kernel =>
+  ({ rot: ex.rot as Kernel['rot'], mov: ex.mov as Kernel['mov'], f32: new Float32Array(buf) }));
 
 /** Rows per chunk and the chunk's float offsets: rows [R, W], heads [NH + 2 NKV, R, HS], tables [R, HS/2] x 2. */
 function layout(W: number, HS: number): { R: number; rows: number; heads: number; cos: number; sin: number } | null {
